@@ -1,0 +1,191 @@
+//! `Application::build`: settings → store → router, bound to a listener; then serve until a
+//! shutdown signal, finishing in-flight requests and closing the pool.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::MatchedPath;
+use axum::http::Request;
+use axum::Router;
+use tower_http::trace::TraceLayer;
+
+use crate::config::{Mode, Secret, Settings};
+use crate::metrics::Metrics;
+use crate::store::Store;
+use crate::webhook::ingest::Routing;
+
+/// Shared state of the HTTP handlers.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<StateInner>,
+}
+
+struct StateInner {
+    store: Store,
+    routing: Routing,
+    app_secret: Secret,
+    verify_token: Option<Secret>,
+    metrics: Metrics,
+}
+
+impl AppState {
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+    pub fn routing(&self) -> &Routing {
+        &self.inner.routing
+    }
+    pub fn app_secret(&self) -> &Secret {
+        &self.inner.app_secret
+    }
+    pub fn verify_token(&self) -> Option<&Secret> {
+        self.inner.verify_token.as_ref()
+    }
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+}
+
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: Router,
+    store: Store,
+    local_addr: SocketAddr,
+}
+
+impl Application {
+    /// Connect and migrate the database, record the configured villages, and bind the listener
+    /// (port 0 picks a free port; [`Application::local_addr`] tells which).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let store = Store::connect(&settings.database)
+            .await
+            .context("opening the database")?;
+        store
+            .sync_villages(&settings.villages)
+            .await
+            .context("recording the configured villages")?;
+        let app_secret = match &settings.whatsapp.app_secret {
+            Some(secret) => secret.clone(),
+            None => {
+                // Sandbox without an app secret: webhooks are still verified, against a secret
+                // made up for this run that only the local simulator knows. An unsigned POST is
+                // never accepted.
+                tracing::warn!("WHATSAPP_APP_SECRET is not set: using a random secret for this run; only the built-in sandbox can sign webhooks");
+                Secret::new(random_hex(32))
+            }
+        };
+        let routing = Routing::new(
+            settings
+                .villages
+                .iter()
+                .map(|v| (Settings::routing_number(v), v.id.clone())),
+        );
+        let state = AppState {
+            inner: Arc::new(StateInner {
+                store: store.clone(),
+                routing,
+                app_secret,
+                verify_token: settings.whatsapp.verify_token.clone(),
+                metrics: Metrics::default(),
+            }),
+        };
+        let router = Router::new()
+            .merge(crate::webhook::router(settings.webhook_body_limit))
+            .merge(crate::ops::router())
+            .with_state(state)
+            .layer(
+                TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                    // Span named by the matched route, never by the raw URI (query strings can
+                    // carry the verify token).
+                    let route = req
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map(MatchedPath::as_str)
+                        .unwrap_or("unmatched");
+                    tracing::info_span!("http", method = %req.method(), route)
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("binding the listen address {}", settings.listen))?;
+        let local_addr = listener.local_addr()?;
+        match settings.mode() {
+            Mode::Live => tracing::info!(
+                listen = %local_addr,
+                database = store.backend_name(),
+                graph_url = %settings.whatsapp.graph_url,
+                villages = settings.villages.len(),
+                "Kentongan is running in LIVE mode: webhooks must be signed by Meta, replies go to the WhatsApp Cloud API"
+            ),
+            Mode::Sandbox => tracing::info!(
+                listen = %local_addr,
+                database = store.backend_name(),
+                villages = settings.villages.len(),
+                "Kentongan is running in SANDBOX mode (no WHATSAPP_ACCESS_TOKEN): nothing is sent to Meta"
+            ),
+        }
+        Ok(Self {
+            listener,
+            router,
+            store,
+            local_addr,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serve until `shutdown` completes; then stop accepting, let in-flight requests finish,
+    /// and close the database pool.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        tracing::info!("HTTP server stopped; closing the database");
+        self.store.close().await;
+        Ok(())
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received: finishing in-flight requests");
+}
+
+fn random_hex(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}

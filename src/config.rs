@@ -1,0 +1,665 @@
+//! Settings: `config/kentongan.toml` (or `KENTONGAN_CONFIG`), then environment variables, which win.
+//!
+//! Secrets come only from the environment and are typed as [`Secret`] so they never print.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Default location of the configuration file, relative to the working directory.
+pub const DEFAULT_CONFIG_PATH: &str = "config/kentongan.toml";
+/// Default database: the embedded SQLite file, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/kentongan.db";
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
+pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com/v24.0";
+/// Meta's payloads can reach about 3 MB.
+pub const DEFAULT_BODY_LIMIT: usize = 3 * 1024 * 1024;
+
+/// A value that must never appear in logs or command output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn invalid(message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid(message.into())
+}
+
+/// What the file may contain. Unknown keys are refused so that a typo does not silently fall back
+/// to a default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    #[serde(default)]
+    server: FileServer,
+    #[serde(default)]
+    database: FileDatabase,
+    #[serde(default)]
+    whatsapp: FileWhatsApp,
+    #[serde(default)]
+    log: FileLog,
+    #[serde(default)]
+    village: Vec<VillageConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileServer {
+    listen: Option<String>,
+    webhook_body_limit_bytes: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDatabase {
+    url: Option<String>,
+    max_connections: Option<u32>,
+    acquire_timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileWhatsApp {
+    graph_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLog {
+    format: Option<String>,
+}
+
+/// One village office served by this deployment.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct VillageConfig {
+    /// Short stable identifier, e.g. `kaliploso`; stored with every row of the village's data.
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub kecamatan: String,
+    #[serde(default)]
+    pub kabupaten: String,
+    #[serde(default)]
+    pub provinsi: String,
+    /// Kemendagri region code of the desa, e.g. `35.10.06.2009`.
+    #[serde(default)]
+    pub kode_desa: String,
+    #[serde(default)]
+    pub address: String,
+    /// Prefix of ticket codes, e.g. `KLP` in `KLP-0042`.
+    pub ticket_prefix: String,
+    #[serde(default)]
+    pub display_phone_number: String,
+    /// The Cloud API phone number id residents message; identifies the village on every webhook.
+    pub phone_number_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// May contain a password, hence a secret.
+    pub url: Secret,
+    pub max_connections: u32,
+    pub acquire_timeout: std::time::Duration,
+}
+
+impl DatabaseSettings {
+    pub fn is_postgres(&self) -> bool {
+        let url = self.url.expose();
+        url.starts_with("postgres://") || url.starts_with("postgresql://")
+    }
+
+    /// The URL with any password replaced, for printing.
+    pub fn redacted_url(&self) -> String {
+        redact_url_password(self.url.expose())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WhatsAppSettings {
+    pub app_secret: Option<Secret>,
+    pub verify_token: Option<Secret>,
+    pub access_token: Option<Secret>,
+    pub graph_url: String,
+}
+
+/// How the server talks to WhatsApp, decided from which credentials are present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Real Cloud API credentials: webhooks must carry Meta's signature, replies go to Meta.
+    Live,
+    /// No access token: the try-it-out mode. Replies stay in the local sandbox.
+    Sandbox,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config_path: PathBuf,
+    pub listen: SocketAddr,
+    pub webhook_body_limit: usize,
+    pub database: DatabaseSettings,
+    pub whatsapp: WhatsAppSettings,
+    pub log_format: LogFormat,
+    pub villages: Vec<VillageConfig>,
+}
+
+impl Settings {
+    pub fn mode(&self) -> Mode {
+        if self.whatsapp.access_token.is_some() {
+            Mode::Live
+        } else {
+            Mode::Sandbox
+        }
+    }
+
+    /// Load from the file named by `KENTONGAN_CONFIG` (or the default path) and the process
+    /// environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let path = std::env::var("KENTONGAN_CONFIG")
+            .ok()
+            .filter(|p| !p.trim().is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH));
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        Self::from_parts(&path, &text, |key| std::env::var(key).ok())
+    }
+
+    /// Build settings from a file's text and an environment lookup; the pure core of [`load`],
+    /// so that tests can supply their own environment.
+    ///
+    /// [`load`]: Settings::load
+    pub fn from_parts(
+        path: &Path,
+        text: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let file: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        // Environment values that are set but empty count as unset: `FOO= kentongan` is a common
+        // way to switch something off.
+        let env = |key: &str| env(key).filter(|v| !v.trim().is_empty());
+
+        let listen_text = env("KENTONGAN_LISTEN")
+            .or(file.server.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+        let listen: SocketAddr = listen_text.trim().parse().map_err(|_| {
+            invalid(format!(
+                "listen address {listen_text:?} is not of the form HOST:PORT (e.g. 0.0.0.0:8080)"
+            ))
+        })?;
+
+        let webhook_body_limit = match env("KENTONGAN_WEBHOOK_BODY_LIMIT") {
+            Some(v) => v.trim().parse().map_err(|_| {
+                invalid(format!(
+                    "KENTONGAN_WEBHOOK_BODY_LIMIT={v:?} is not a number of bytes"
+                ))
+            })?,
+            None => file
+                .server
+                .webhook_body_limit_bytes
+                .unwrap_or(DEFAULT_BODY_LIMIT),
+        };
+        if webhook_body_limit < 1024 {
+            return Err(invalid(format!(
+                "webhook body limit of {webhook_body_limit} bytes is too small; Meta sends payloads up to 3 MiB"
+            )));
+        }
+
+        let url = env("DATABASE_URL")
+            .or(file.database.url)
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
+        let scheme_ok = ["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|s| url.starts_with(s));
+        if !scheme_ok {
+            return Err(invalid(format!(
+                "DATABASE_URL {:?} must start with sqlite:// (embedded) or postgres:// (production)",
+                redact_url_password(&url)
+            )));
+        }
+        let max_connections = file.database.max_connections.unwrap_or(16);
+        if max_connections == 0 {
+            return Err(invalid("database.max_connections must be at least 1"));
+        }
+        let database = DatabaseSettings {
+            url: Secret::new(url),
+            max_connections,
+            acquire_timeout: std::time::Duration::from_millis(
+                file.database.acquire_timeout_ms.unwrap_or(3000),
+            ),
+        };
+
+        let graph_url = env("WHATSAPP_GRAPH_URL")
+            .or(file.whatsapp.graph_url)
+            .unwrap_or_else(|| DEFAULT_GRAPH_URL.to_string());
+        let graph_url = graph_url.trim().trim_end_matches('/').to_string();
+        if !(graph_url.starts_with("https://") || graph_url.starts_with("http://")) {
+            return Err(invalid(format!(
+                "WHATSAPP_GRAPH_URL {graph_url:?} must be an http(s) URL such as {DEFAULT_GRAPH_URL}"
+            )));
+        }
+        let whatsapp = WhatsAppSettings {
+            app_secret: env("WHATSAPP_APP_SECRET").map(Secret::new),
+            verify_token: env("WHATSAPP_VERIFY_TOKEN").map(Secret::new),
+            access_token: env("WHATSAPP_ACCESS_TOKEN").map(Secret::new),
+            graph_url,
+        };
+
+        let log_format = match env("KENTONGAN_LOG_FORMAT")
+            .or(file.log.format)
+            .as_deref()
+            .map(str::trim)
+        {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(invalid(format!(
+                    "log format {other:?} is unknown; use \"text\" or \"json\""
+                )))
+            }
+        };
+
+        let mut villages = file.village;
+        assign_env_phone_number_id(&mut villages, env("WHATSAPP_PHONE_NUMBER_ID"))?;
+        let settings = Settings {
+            config_path: path.to_path_buf(),
+            listen,
+            webhook_body_limit,
+            database,
+            whatsapp,
+            log_format,
+            villages,
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.villages.is_empty() {
+            return Err(invalid(format!(
+                "{} lists no [[village]]; at least one village is needed",
+                self.config_path.display()
+            )));
+        }
+        let mut ids = HashSet::new();
+        let mut prefixes = HashSet::new();
+        let mut numbers = HashSet::new();
+        for v in &self.villages {
+            let ok_id = !v.id.is_empty()
+                && v.id.len() <= 32
+                && v.id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+            if !ok_id {
+                return Err(invalid(format!(
+                    "village id {:?} must be 1–32 characters of a-z, 0-9, '_' or '-'",
+                    v.id
+                )));
+            }
+            if !ids.insert(v.id.as_str()) {
+                return Err(invalid(format!("village id {:?} appears twice", v.id)));
+            }
+            if v.name.trim().is_empty() {
+                return Err(invalid(format!("village {:?} has no name", v.id)));
+            }
+            let ok_prefix = (2..=5).contains(&v.ticket_prefix.len())
+                && v.ticket_prefix.chars().all(|c| c.is_ascii_uppercase());
+            if !ok_prefix {
+                return Err(invalid(format!(
+                    "village {:?}: ticket_prefix {:?} must be 2–5 capital letters, e.g. \"KLP\"",
+                    v.id, v.ticket_prefix
+                )));
+            }
+            if !prefixes.insert(v.ticket_prefix.as_str()) {
+                return Err(invalid(format!(
+                    "ticket_prefix {:?} is used by two villages; residents could not tell tickets apart",
+                    v.ticket_prefix
+                )));
+            }
+            if let Some(n) = &v.phone_number_id {
+                if n.trim().is_empty() || n.len() > 64 {
+                    return Err(invalid(format!(
+                        "village {:?}: phone_number_id {n:?} is not a Cloud API phone number id",
+                        v.id
+                    )));
+                }
+                if !numbers.insert(n.as_str()) {
+                    return Err(invalid(format!(
+                        "phone_number_id {n:?} is given to two villages; each village needs its own number"
+                    )));
+                }
+            }
+        }
+        if self.mode() == Mode::Live {
+            if self.whatsapp.app_secret.is_none() {
+                return Err(invalid(
+                    "WHATSAPP_ACCESS_TOKEN is set but WHATSAPP_APP_SECRET is not: live mode needs the app secret to verify webhooks",
+                ));
+            }
+            if let Some(v) = self.villages.iter().find(|v| v.phone_number_id.is_none()) {
+                return Err(invalid(format!(
+                    "live mode: village {:?} has no phone_number_id (set it in the config file, or WHATSAPP_PHONE_NUMBER_ID for a single village)",
+                    v.id
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The phone number id of each village; in sandbox mode a village without one gets
+    /// `sandbox-{id}`, which only the local simulator uses.
+    pub fn routing_number(village: &VillageConfig) -> String {
+        village
+            .phone_number_id
+            .clone()
+            .unwrap_or_else(|| format!("sandbox-{}", village.id))
+    }
+
+    /// A multi-line summary for `kentongan check-config`, with secrets redacted.
+    pub fn summary(&self) -> String {
+        let set = |s: &Option<Secret>| {
+            if s.is_some() {
+                "set (hidden)"
+            } else {
+                "not set"
+            }
+        };
+        let mut out = String::new();
+        out.push_str(&format!(
+            "config file:      {}\n",
+            self.config_path.display()
+        ));
+        out.push_str(&format!(
+            "mode:             {}\n",
+            match self.mode() {
+                Mode::Live => "live (replies are sent through the WhatsApp Cloud API)",
+                Mode::Sandbox => "sandbox (no WHATSAPP_ACCESS_TOKEN: replies stay on this machine)",
+            }
+        ));
+        out.push_str(&format!("listen:           {}\n", self.listen));
+        out.push_str(&format!(
+            "database:         {} ({})\n",
+            self.database.redacted_url(),
+            if self.database.is_postgres() {
+                "PostgreSQL"
+            } else {
+                "embedded SQLite"
+            }
+        ));
+        out.push_str(&format!(
+            "webhook limit:    {} bytes\n",
+            self.webhook_body_limit
+        ));
+        out.push_str(&format!("graph url:        {}\n", self.whatsapp.graph_url));
+        out.push_str(&format!(
+            "app secret:       {}\n",
+            set(&self.whatsapp.app_secret)
+        ));
+        out.push_str(&format!(
+            "verify token:     {}\n",
+            set(&self.whatsapp.verify_token)
+        ));
+        out.push_str(&format!(
+            "access token:     {}\n",
+            set(&self.whatsapp.access_token)
+        ));
+        for v in &self.villages {
+            out.push_str(&format!(
+                "village:          {} — {} (tickets {}-0001, phone_number_id {})\n",
+                v.id,
+                v.name,
+                v.ticket_prefix,
+                v.phone_number_id.as_deref().unwrap_or("none: sandbox only")
+            ));
+        }
+        out
+    }
+}
+
+/// `WHATSAPP_PHONE_NUMBER_ID` is the single-village shortcut: it fills in the one village that has
+/// no number in the file.
+fn assign_env_phone_number_id(
+    villages: &mut [VillageConfig],
+    from_env: Option<String>,
+) -> Result<(), ConfigError> {
+    let Some(number) = from_env.map(|n| n.trim().to_string()) else {
+        return Ok(());
+    };
+    let already_listed = villages
+        .iter()
+        .any(|v| v.phone_number_id.as_deref() == Some(number.as_str()));
+    let mut missing: Vec<_> = villages
+        .iter_mut()
+        .filter(|v| v.phone_number_id.is_none())
+        .collect();
+    match missing.as_mut_slice() {
+        [only] => {
+            only.phone_number_id = Some(number);
+            Ok(())
+        }
+        [] if already_listed => Ok(()),
+        [] => Err(invalid(format!(
+            "WHATSAPP_PHONE_NUMBER_ID={number} is set but every village already has a phone_number_id in the config file, none of them this one"
+        ))),
+        _ => Err(invalid(
+            "WHATSAPP_PHONE_NUMBER_ID only works with a single village without a phone_number_id; with several villages give each one its phone_number_id in the config file",
+        )),
+    }
+}
+
+/// Replace the password in `scheme://user:password@host/…` with `***`.
+pub fn redact_url_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match (authority.rfind('@'), authority.find(':')) {
+        (Some(at), Some(colon)) if colon < at => format!(
+            "{}://{}:***{}",
+            &url[..scheme_end],
+            &authority[..colon],
+            &rest[at..]
+        ),
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const BASE: &str = r#"
+[[village]]
+id = "kaliploso"
+name = "Desa Kaliploso"
+ticket_prefix = "KLP"
+"#;
+
+    fn load(text: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_parts(Path::new("test.toml"), text, |k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn shipped_config_is_valid() {
+        let text = include_str!("../config/kentongan.toml");
+        let s = load(text, &[]).expect("shipped config loads");
+        assert_eq!(s.mode(), Mode::Sandbox);
+        assert_eq!(s.villages[0].ticket_prefix, "KLP");
+        assert_eq!(s.database.url.expose(), DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn environment_wins_over_file() {
+        let s = load(
+            &format!("[server]\nlisten = \"127.0.0.1:1\"\n{BASE}"),
+            &[
+                ("KENTONGAN_LISTEN", "127.0.0.1:9999"),
+                ("DATABASE_URL", "postgres://u:pw@localhost/db"),
+                ("WHATSAPP_GRAPH_URL", "http://127.0.0.1:1234/v24.0/"),
+                ("KENTONGAN_LOG_FORMAT", "json"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.listen.port(), 9999);
+        assert!(s.database.is_postgres());
+        assert_eq!(s.whatsapp.graph_url, "http://127.0.0.1:1234/v24.0");
+        assert_eq!(s.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = load(
+            BASE,
+            &[
+                ("WHATSAPP_APP_SECRET", "s3cr3t-app"),
+                ("WHATSAPP_ACCESS_TOKEN", "EAAtoken"),
+                ("WHATSAPP_PHONE_NUMBER_ID", "123456"),
+                ("DATABASE_URL", "postgres://kt:hunter2@db/kt"),
+            ],
+        )
+        .unwrap();
+        let printed = format!("{s:?}\n{}", s.summary());
+        for secret in ["s3cr3t-app", "EAAtoken", "hunter2"] {
+            assert!(!printed.contains(secret), "{secret} leaked: {printed}");
+        }
+        assert!(printed.contains("postgres://kt:***@db/kt"));
+        assert_eq!(s.mode(), Mode::Live);
+    }
+
+    #[test]
+    fn single_village_takes_phone_number_id_from_env() {
+        let s = load(BASE, &[("WHATSAPP_PHONE_NUMBER_ID", " 1122334455667 ")]).unwrap();
+        assert_eq!(
+            s.villages[0].phone_number_id.as_deref(),
+            Some("1122334455667")
+        );
+    }
+
+    #[test]
+    fn sandbox_village_gets_a_local_routing_number() {
+        let s = load(BASE, &[]).unwrap();
+        assert_eq!(
+            Settings::routing_number(&s.villages[0]),
+            "sandbox-kaliploso"
+        );
+    }
+
+    #[test]
+    fn live_mode_without_app_secret_is_refused() {
+        let err = load(
+            BASE,
+            &[
+                ("WHATSAPP_ACCESS_TOKEN", "t"),
+                ("WHATSAPP_PHONE_NUMBER_ID", "1"),
+            ],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("WHATSAPP_APP_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_get_clear_errors() {
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+        let cases: &[Case] = &[
+            (BASE, &[("KENTONGAN_LISTEN", "eighty")], "HOST:PORT"),
+            (BASE, &[("DATABASE_URL", "mysql://x")], "sqlite://"),
+            (BASE, &[("KENTONGAN_LOG_FORMAT", "xml")], "\"json\""),
+            (BASE, &[("WHATSAPP_GRAPH_URL", "graph")], "http(s)"),
+            ("", &[], "no [[village]]"),
+            (
+                "[[village]]\nid = \"Kali Ploso\"\nname = \"x\"\nticket_prefix = \"KLP\"",
+                &[],
+                "village id",
+            ),
+            (
+                "[[village]]\nid = \"a\"\nname = \"x\"\nticket_prefix = \"klp\"",
+                &[],
+                "ticket_prefix",
+            ),
+            (
+                "[[village]]\nid = \"a\"\nname = \"A\"\nticket_prefix = \"AA\"\nphone_number_id = \"1\"\n[[village]]\nid = \"b\"\nname = \"B\"\nticket_prefix = \"BB\"\nphone_number_id = \"1\"",
+                &[],
+                "two villages",
+            ),
+            ("[server]\nlisen = \"x\"\n", &[], "unknown field"),
+            (
+                "[[village]]\nid = \"a\"\nname = \"A\"\nticket_prefix = \"AA\"\n[[village]]\nid = \"b\"\nname = \"B\"\nticket_prefix = \"BB\"",
+                &[("WHATSAPP_PHONE_NUMBER_ID", "5")],
+                "single village",
+            ),
+        ];
+        for (text, env, expected) in cases {
+            let err = load(text, env).expect_err(text);
+            assert!(
+                err.to_string().contains(expected),
+                "expected {expected:?} in {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn secrets_in_the_file_are_refused() {
+        let err = load(&format!("[whatsapp]\napp_secret = \"x\"\n{BASE}"), &[]).unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn url_redaction() {
+        assert_eq!(
+            redact_url_password("postgres://a:b@h:5432/d"),
+            "postgres://a:***@h:5432/d"
+        );
+        assert_eq!(redact_url_password("postgres://a@h/d"), "postgres://a@h/d");
+        assert_eq!(
+            redact_url_password("sqlite://data/k.db"),
+            "sqlite://data/k.db"
+        );
+    }
+}

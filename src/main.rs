@@ -1,0 +1,83 @@
+//! The `kentongan` command: parses the command line and calls into the library.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use kentongan::app::{shutdown_signal, Application};
+use kentongan::config::Settings;
+use kentongan::store::Store;
+
+#[derive(Parser)]
+#[command(
+    name = "kentongan",
+    version,
+    about = "WhatsApp service desk for village offices"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load and validate the configuration, print a summary (secrets hidden) and exit.
+    CheckConfig,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("kentongan: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    kentongan::telemetry::init(settings.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kentongan: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => {
+                let app = Application::build(settings).await?;
+                app.run_until(shutdown_signal()).await
+            }
+            Command::Migrate => {
+                let store = Store::connect_only(&settings.database).await?;
+                store.migrate().await?;
+                println!(
+                    "migrations applied to {} ({})",
+                    settings.database.redacted_url(),
+                    store.backend_name()
+                );
+                store.close().await;
+                Ok(())
+            }
+            Command::CheckConfig => {
+                print!("{}", settings.summary());
+                println!("configuration OK");
+                Ok(())
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kentongan: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,826 @@
+//! Storage: one interface, two backends (PostgreSQL in production, embedded SQLite by default).
+//!
+//! [`Store`] owns the pool; [`Tx`] is a transaction on it. The SQL is written once and run on
+//! either backend: both accept `$1` placeholders, `on conflict` and `returning`, and the
+//! [`on_conn!`] macro instantiates each query body once per backend so it is type-checked against
+//! both drivers. Where the dialects really differ the code says so with an explicit `match`.
+//!
+//! Every query filters by `village_id`: one village's data never leaks into another's.
+
+mod backend;
+mod time;
+
+pub use time::Timestamp;
+
+use std::sync::Arc;
+
+use sqlx::{Postgres, Row, Sqlite};
+
+use crate::config::{DatabaseSettings, Settings, VillageConfig};
+
+/// Run `$body` with `$c` bound to the transaction's connection, once per backend.
+macro_rules! on_conn {
+    ($tx:expr, |$c:ident| $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Postgres($c) => {
+                let $c: &mut sqlx::PgConnection = &mut *$c;
+                $body
+            }
+            $crate::store::Tx::Sqlite($c, _) => {
+                let $c: &mut sqlx::SqliteConnection = &mut *$c;
+                $body
+            }
+        }
+    };
+}
+
+/// What went wrong in the database, sorted by what the caller should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached or is too busy right now; the caller should answer so
+    /// that the work is retried later (503 to Meta).
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_unavailable(&e) {
+            StoreError::Unavailable(e)
+        } else {
+            StoreError::Database(e)
+        }
+    }
+}
+
+impl StoreError {
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+/// Errors that say "not now" rather than "never": lost connections, pool exhaustion, a locked
+/// SQLite file, a Postgres server shutting down or refusing connections.
+fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED (and their extended codes, low byte).
+            let sqlite_busy = code
+                .parse::<i32>()
+                .map(|c| matches!(c & 0xff, 5 | 6))
+                .unwrap_or(false);
+            // Postgres: class 08 connection exception, 57P0x shutdown/cannot connect now,
+            // 53300 too many connections, 40001/40P01 serialization failure/deadlock.
+            sqlite_busy
+                || code.starts_with("08")
+                || code.starts_with("57P")
+                || code == "53300"
+                || code == "40001"
+                || code == "40P01"
+        }
+        _ => false,
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<backend::Backend>,
+}
+
+/// A transaction. Dropping it without [`Tx::commit`] rolls it back.
+pub enum Tx {
+    Postgres(sqlx::Transaction<'static, Postgres>),
+    /// SQLite has one writer at a time; the guard serialises this process's writers so they
+    /// queue fairly instead of polling on SQLITE_BUSY.
+    Sqlite(
+        sqlx::Transaction<'static, Sqlite>,
+        tokio::sync::OwnedMutexGuard<()>,
+    ),
+}
+
+/// Who sent an inbound message: the WhatsApp id when Meta gives one, else the business-scoped
+/// user id (BSUID).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SenderKey {
+    pub wa_id: Option<String>,
+    pub user_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResidentUpsert<'a> {
+    pub village_id: &'a str,
+    pub sender: &'a SenderKey,
+    pub profile_name: Option<&'a str>,
+    pub username: Option<&'a str>,
+    pub seen_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewInbound<'a> {
+    pub village_id: &'a str,
+    pub wamid: &'a str,
+    pub resident_id: Option<i64>,
+    pub kind: &'a str,
+    pub body: Option<&'a str>,
+    pub reply_id: Option<&'a str>,
+    pub media_id: Option<&'a str>,
+    pub media_mime: Option<&'a str>,
+    pub media_sha256: Option<&'a str>,
+    pub context_wamid: Option<&'a str>,
+    pub forwarded: bool,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub raw_json: &'a str,
+    pub sent_at: Timestamp,
+    pub received_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewStatusEvent<'a> {
+    pub village_id: &'a str,
+    pub wamid: &'a str,
+    pub status: &'a str,
+    pub status_at: Timestamp,
+    pub recipient: Option<&'a str>,
+    pub error_code: Option<i64>,
+    pub error_title: Option<&'a str>,
+    pub raw_json: &'a str,
+    pub received_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewWebhookEvent<'a> {
+    pub village_id: Option<&'a str>,
+    pub reason: &'a str,
+    pub field: &'a str,
+    pub phone_number_id: Option<&'a str>,
+    pub raw_json: &'a str,
+    pub received_at: Timestamp,
+}
+
+/// A stored inbound message, as later features read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboundRow {
+    pub id: i64,
+    pub village_id: String,
+    pub wamid: String,
+    pub resident_id: Option<i64>,
+    pub kind: String,
+    pub body: Option<String>,
+    pub reply_id: Option<String>,
+    pub media_id: Option<String>,
+    pub media_mime: Option<String>,
+    pub context_wamid: Option<String>,
+    pub forwarded: bool,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub raw_json: String,
+    pub sent_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResidentRow {
+    pub id: i64,
+    pub village_id: String,
+    pub wa_id: Option<String>,
+    pub user_id: Option<String>,
+    pub username: Option<String>,
+    pub profile_name: Option<String>,
+    pub last_inbound_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboundRow {
+    pub id: i64,
+    pub village_id: String,
+    pub recipient: String,
+    pub status: String,
+    pub wamid: Option<String>,
+    pub error_code: Option<i64>,
+    pub error_title: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookEventRow {
+    pub village_id: Option<String>,
+    pub reason: String,
+    pub field: String,
+    pub phone_number_id: Option<String>,
+    pub raw_json: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetterRow {
+    pub id: i64,
+    pub body: Vec<u8>,
+    pub error: String,
+}
+
+/// Row counts of the main tables, for tests and the health panel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub residents: i64,
+    pub inbound: i64,
+    pub status_events: i64,
+    pub webhook_events: i64,
+    pub dead_letters: i64,
+}
+
+impl Store {
+    /// Open the database named in the settings (creating an SQLite file and its folder if
+    /// needed) and apply the embedded migrations.
+    pub async fn connect(settings: &DatabaseSettings) -> Result<Self> {
+        let backend = backend::Backend::connect(settings).await?;
+        let store = Store {
+            inner: Arc::new(backend),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Open without migrating (for `kentongan migrate`, which reports what it applied).
+    pub async fn connect_only(settings: &DatabaseSettings) -> Result<Self> {
+        Ok(Store {
+            inner: Arc::new(backend::Backend::connect(settings).await?),
+        })
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        self.inner.migrate().await
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    pub async fn begin(&self) -> Result<Tx> {
+        self.inner.begin().await
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        self.inner.ping().await
+    }
+
+    pub async fn close(&self) {
+        self.inner.close().await
+    }
+
+    /// Make the `village` table match the configuration (villages are configured, not created
+    /// through the application).
+    pub async fn sync_villages(&self, villages: &[VillageConfig]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let now = Timestamp::now();
+        for v in villages {
+            let number = Settings::routing_number(v);
+            on_conn!(&mut tx, |c| {
+                sqlx::query(
+                "insert into village (id, name, phone_number_id, ticket_prefix, created_at, updated_at)
+                 values ($1, $2, $3, $4, $5, $5)
+                 on conflict (id) do update set name = excluded.name,
+                     phone_number_id = excluded.phone_number_id,
+                     ticket_prefix = excluded.ticket_prefix, updated_at = excluded.updated_at"
+            )
+            .bind(&v.id)
+            .bind(&v.name)
+            .bind(&number)
+            .bind(&v.ticket_prefix)
+            .bind(now)
+            .execute(c)
+            .await
+            .map_err(|e| StoreError::Setup(format!(
+                "cannot record village {:?} (phone_number_id {number}): {e}; is that number or ticket prefix used by another village in this database?",
+                v.id
+            )))?
+            .rows_affected()
+            });
+        }
+        tx.commit().await
+    }
+
+    /// Keep a correctly signed payload that could not be parsed, whole, with the reason.
+    pub async fn insert_dead_letter(&self, body: &[u8], error: &str) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let id = on_conn!(&mut tx, |c| {
+            sqlx::query(
+            "insert into dead_letter (body, error, received_at) values ($1, $2, $3) returning id"
+        )
+        .bind(body)
+        .bind(error)
+        .bind(Timestamp::now())
+        .fetch_one(c)
+        .await?
+        .try_get::<i64, _>("id")?
+        });
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn dead_letters(&self) -> Result<Vec<DeadLetterRow>> {
+        let mut tx = self.begin().await?;
+        let rows = on_conn!(&mut tx, |c| {
+            let rows = sqlx::query("select id, body, error from dead_letter order by id")
+                .fetch_all(c)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(DeadLetterRow {
+                        id: r.try_get("id")?,
+                        body: r.try_get("body")?,
+                        error: r.try_get("error")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    pub async fn counts(&self) -> Result<Counts> {
+        let mut tx = self.begin().await?;
+        let counts = on_conn!(&mut tx, |c| {
+            let row = sqlx::query(
+                "select (select count(*) from resident) as residents,
+                        (select count(*) from inbound_message) as inbound,
+                        (select count(*) from message_status_event) as status_events,
+                        (select count(*) from webhook_event) as webhook_events,
+                        (select count(*) from dead_letter) as dead_letters",
+            )
+            .fetch_one(c)
+            .await?;
+            Counts {
+                residents: row.try_get("residents")?,
+                inbound: row.try_get("inbound")?,
+                status_events: row.try_get("status_events")?,
+                webhook_events: row.try_get("webhook_events")?,
+                dead_letters: row.try_get("dead_letters")?,
+            }
+        });
+        tx.commit().await?;
+        Ok(counts)
+    }
+
+    pub async fn inbound_by_wamid(
+        &self,
+        village_id: &str,
+        wamid: &str,
+    ) -> Result<Option<InboundRow>> {
+        let mut tx = self.begin().await?;
+        let row = on_conn!(&mut tx, |c| {
+            let row = sqlx::query(
+                "select id, village_id, wamid, resident_id, kind, body, reply_id, media_id,
+                        media_mime, context_wamid, forwarded, latitude, longitude, raw_json, sent_at
+                 from inbound_message where village_id = $1 and wamid = $2",
+            )
+            .bind(village_id)
+            .bind(wamid)
+            .fetch_optional(c)
+            .await?;
+            match row {
+                None => None,
+                Some(r) => Some(InboundRow {
+                    id: r.try_get("id")?,
+                    village_id: r.try_get("village_id")?,
+                    wamid: r.try_get("wamid")?,
+                    resident_id: r.try_get("resident_id")?,
+                    kind: r.try_get("kind")?,
+                    body: r.try_get("body")?,
+                    reply_id: r.try_get("reply_id")?,
+                    media_id: r.try_get("media_id")?,
+                    media_mime: r.try_get("media_mime")?,
+                    context_wamid: r.try_get("context_wamid")?,
+                    forwarded: r.try_get("forwarded")?,
+                    latitude: r.try_get("latitude")?,
+                    longitude: r.try_get("longitude")?,
+                    raw_json: r.try_get("raw_json")?,
+                    sent_at: r.try_get("sent_at")?,
+                }),
+            }
+        });
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    pub async fn residents(&self, village_id: &str) -> Result<Vec<ResidentRow>> {
+        let mut tx = self.begin().await?;
+        let rows = on_conn!(&mut tx, |c| {
+            let rows = sqlx::query(
+                "select id, village_id, wa_id, user_id, username, profile_name, last_inbound_at
+                 from resident where village_id = $1 order by id",
+            )
+            .bind(village_id)
+            .fetch_all(c)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ResidentRow {
+                        id: r.try_get("id")?,
+                        village_id: r.try_get("village_id")?,
+                        wa_id: r.try_get("wa_id")?,
+                        user_id: r.try_get("user_id")?,
+                        username: r.try_get("username")?,
+                        profile_name: r.try_get("profile_name")?,
+                        last_inbound_at: r.try_get("last_inbound_at")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    pub async fn webhook_events(&self) -> Result<Vec<WebhookEventRow>> {
+        let mut tx = self.begin().await?;
+        let rows = on_conn!(&mut tx, |c| {
+            let rows = sqlx::query(
+                "select village_id, reason, field, phone_number_id, raw_json
+                 from webhook_event order by id",
+            )
+            .fetch_all(c)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(WebhookEventRow {
+                        village_id: r.try_get("village_id")?,
+                        reason: r.try_get("reason")?,
+                        field: r.try_get("field")?,
+                        phone_number_id: r.try_get("phone_number_id")?,
+                        raw_json: r.try_get("raw_json")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    pub async fn outbound(&self, id: i64) -> Result<Option<OutboundRow>> {
+        let mut tx = self.begin().await?;
+        let row = on_conn!(&mut tx, |c| {
+            let row = sqlx::query(
+                "select id, village_id, recipient, status, wamid, error_code, error_title
+                 from outbound_message where id = $1",
+            )
+            .bind(id)
+            .fetch_optional(c)
+            .await?;
+            match row {
+                None => None,
+                Some(r) => Some(OutboundRow {
+                    id: r.try_get("id")?,
+                    village_id: r.try_get("village_id")?,
+                    recipient: r.try_get("recipient")?,
+                    status: r.try_get("status")?,
+                    wamid: r.try_get("wamid")?,
+                    error_code: r.try_get::<Option<i32>, _>("error_code")?.map(i64::from),
+                    error_title: r.try_get("error_title")?,
+                }),
+            }
+        });
+        tx.commit().await?;
+        Ok(row)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Postgres(tx) => tx.commit().await?,
+            Tx::Sqlite(tx, _guard) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Find or create the resident who sent a message and refresh their profile and last
+    /// inbound time. Keyed on wa_id when present, else on the business-scoped id; a resident
+    /// first seen by one key and later with both is linked rather than duplicated.
+    pub async fn upsert_resident(&mut self, r: &ResidentUpsert<'_>) -> Result<i64> {
+        if r.sender.wa_id.is_none() && r.sender.user_id.is_none() {
+            return Err(StoreError::Setup(
+                "a resident needs a wa_id or a business-scoped user id".into(),
+            ));
+        }
+        // Two attempts: a concurrent first message from the same new resident can win the
+        // insert between our update and our insert; the second round then finds its row.
+        for _ in 0..2 {
+            if let Some(id) = self.refresh_resident(r).await? {
+                return Ok(id);
+            }
+            let inserted = on_conn!(self, |c| sqlx::query(
+                "insert into resident (village_id, wa_id, user_id, username, profile_name,
+                                       first_seen_at, last_inbound_at, updated_at)
+                 values ($1, $2, $3, $4, $5, $6, $6, $6)
+                 on conflict do nothing returning id"
+            )
+            .bind(r.village_id)
+            .bind(r.sender.wa_id.as_deref())
+            .bind(r.sender.user_id.as_deref())
+            .bind(r.username)
+            .bind(r.profile_name)
+            .bind(r.seen_at)
+            .fetch_optional(c)
+            .await?
+            .map(|row| row.try_get::<i64, _>("id"))
+            .transpose()?);
+            if let Some(id) = inserted {
+                return Ok(id);
+            }
+        }
+        Err(StoreError::Setup(
+            "resident could neither be found nor inserted".into(),
+        ))
+    }
+
+    async fn refresh_resident(&mut self, r: &ResidentUpsert<'_>) -> Result<Option<i64>> {
+        // Profile fields only move forward: an older, redelivered message must not overwrite a
+        // newer name, hence the comparison with last_inbound_at.
+        const SET: &str = "profile_name = case when $3 >= last_inbound_at then coalesce($4, profile_name) else coalesce(profile_name, $4) end,
+                 username = case when $3 >= last_inbound_at then coalesce($5, username) else coalesce(username, $5) end,
+                 last_inbound_at = case when $3 > last_inbound_at then $3 else last_inbound_at end,
+                 updated_at = $3";
+        if let Some(wa_id) = r.sender.wa_id.as_deref() {
+            let sql = format!(
+                "update resident set {SET}, user_id = coalesce(user_id, $6)
+                 where village_id = $1 and wa_id = $2 returning id"
+            );
+            let id = on_conn!(self, |c| sqlx::query(&sql)
+                .bind(r.village_id)
+                .bind(wa_id)
+                .bind(r.seen_at)
+                .bind(r.profile_name)
+                .bind(r.username)
+                .bind(r.sender.user_id.as_deref())
+                .fetch_optional(c)
+                .await?
+                .map(|row| row.try_get::<i64, _>("id"))
+                .transpose()?);
+            if id.is_some() {
+                return Ok(id);
+            }
+        }
+        if let Some(user_id) = r.sender.user_id.as_deref() {
+            // Known only by BSUID so far: attach the wa_id if this message brought one.
+            let sql = format!(
+                "update resident set {SET}, wa_id = coalesce(wa_id, $6)
+                 where village_id = $1 and user_id = $2 returning id"
+            );
+            let id = on_conn!(self, |c| sqlx::query(&sql)
+                .bind(r.village_id)
+                .bind(user_id)
+                .bind(r.seen_at)
+                .bind(r.profile_name)
+                .bind(r.username)
+                .bind(r.sender.wa_id.as_deref())
+                .fetch_optional(c)
+                .await?
+                .map(|row| row.try_get::<i64, _>("id"))
+                .transpose()?);
+            return Ok(id);
+        }
+        Ok(None)
+    }
+
+    /// Store an inbound message once. Returns its id when it is new, `None` when this wamid was
+    /// already stored (a redelivery): only the caller that gets an id may act on the message.
+    pub async fn insert_inbound(&mut self, m: &NewInbound<'_>) -> Result<Option<i64>> {
+        let id = on_conn!(self, |c| sqlx::query(
+            "insert into inbound_message (village_id, wamid, resident_id, kind, body, reply_id,
+                 media_id, media_mime, media_sha256, context_wamid, forwarded, latitude, longitude,
+                 raw_json, sent_at, received_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+             on conflict (village_id, wamid) do nothing returning id"
+        )
+        .bind(m.village_id)
+        .bind(m.wamid)
+        .bind(m.resident_id)
+        .bind(m.kind)
+        .bind(m.body)
+        .bind(m.reply_id)
+        .bind(m.media_id)
+        .bind(m.media_mime)
+        .bind(m.media_sha256)
+        .bind(m.context_wamid)
+        .bind(m.forwarded)
+        .bind(m.latitude)
+        .bind(m.longitude)
+        .bind(m.raw_json)
+        .bind(m.sent_at)
+        .bind(m.received_at)
+        .fetch_optional(c)
+        .await?
+        .map(|row| row.try_get::<i64, _>("id"))
+        .transpose()?);
+        Ok(id)
+    }
+
+    /// Record a status callback once per (wamid, status); returns whether it was new.
+    pub async fn insert_status_event(&mut self, s: &NewStatusEvent<'_>) -> Result<bool> {
+        let done = on_conn!(self, |c| sqlx::query(
+            "insert into message_status_event (village_id, wamid, status, status_at, recipient,
+                 error_code, error_title, raw_json, received_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             on conflict (village_id, wamid, status) do nothing"
+        )
+        .bind(s.village_id)
+        .bind(s.wamid)
+        .bind(s.status)
+        .bind(s.status_at)
+        .bind(s.recipient)
+        .bind(s.error_code.and_then(|c| i32::try_from(c).ok()))
+        .bind(s.error_title)
+        .bind(s.raw_json)
+        .bind(s.received_at)
+        .execute(c)
+        .await?
+        .rows_affected());
+        Ok(done == 1)
+    }
+
+    pub async fn insert_webhook_event(&mut self, e: &NewWebhookEvent<'_>) -> Result<()> {
+        on_conn!(self, |c| {
+            sqlx::query(
+            "insert into webhook_event (village_id, reason, field, phone_number_id, raw_json, received_at)
+             values ($1, $2, $3, $4, $5, $6)"
+        )
+        .bind(e.village_id)
+        .bind(e.reason)
+        .bind(e.field)
+        .bind(e.phone_number_id)
+        .bind(e.raw_json)
+        .bind(e.received_at)
+        .execute(c)
+        .await?
+        .rows_affected()
+        });
+        Ok(())
+    }
+
+    /// Queue a message for sending; the outbox worker delivers it.
+    pub async fn enqueue_outbound(
+        &mut self,
+        village_id: &str,
+        resident_id: Option<i64>,
+        recipient: &str,
+        kind: &str,
+        body_json: &str,
+        now: Timestamp,
+    ) -> Result<i64> {
+        let id = on_conn!(self, |c| sqlx::query(
+            "insert into outbound_message (village_id, resident_id, recipient, kind, body_json,
+                 status, next_attempt_at, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, 'queued', $6, $6, $6) returning id"
+        )
+        .bind(village_id)
+        .bind(resident_id)
+        .bind(recipient)
+        .bind(kind)
+        .bind(body_json)
+        .bind(now)
+        .fetch_one(c)
+        .await?
+        .try_get::<i64, _>("id")?);
+        Ok(id)
+    }
+
+    /// Record that Meta accepted an outbound message under `wamid`, then fold in any status
+    /// callbacks that arrived before we knew the wamid.
+    pub async fn mark_outbound_sent(&mut self, id: i64, wamid: &str, now: Timestamp) -> Result<()> {
+        let village_id = on_conn!(self, |c| {
+            sqlx::query(
+            "update outbound_message set wamid = $2, status = case when status in ('queued', 'sending') then 'sent' else status end,
+                 sent_at = coalesce(sent_at, $3), updated_at = $3
+             where id = $1 returning village_id"
+        )
+        .bind(id)
+        .bind(wamid)
+        .bind(now)
+        .fetch_optional(c)
+        .await?
+        .map(|row| row.try_get::<String, _>("village_id"))
+        .transpose()?
+        });
+        let Some(village_id) = village_id else {
+            return Err(StoreError::Setup(format!(
+                "outbound message {id} does not exist"
+            )));
+        };
+        let pending = on_conn!(self, |c| {
+            let rows = sqlx::query(
+                "select status, status_at, error_code, error_title from message_status_event
+                 where village_id = $1 and wamid = $2 order by id",
+            )
+            .bind(&village_id)
+            .bind(wamid)
+            .fetch_all(c)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get::<String, _>("status")?,
+                        r.try_get::<Timestamp, _>("status_at")?,
+                        r.try_get::<Option<i32>, _>("error_code")?.map(i64::from),
+                        r.try_get::<Option<String>, _>("error_title")?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        for (status, at, code, title) in pending {
+            self.apply_status(&village_id, wamid, &status, at, code, title.as_deref())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Move the outbound message with this wamid forward through its one-way status machine.
+    /// Returns `false` when no outbound message has this wamid yet (the event stays in
+    /// `message_status_event` and is applied by [`Tx::mark_outbound_sent`]) or when the status
+    /// would move it backwards.
+    pub async fn apply_status(
+        &mut self,
+        village_id: &str,
+        wamid: &str,
+        status: &str,
+        at: Timestamp,
+        error_code: Option<i64>,
+        error_title: Option<&str>,
+    ) -> Result<bool> {
+        use crate::outbound::DeliveryStatus;
+        let Some(incoming) = DeliveryStatus::parse(status) else {
+            return Ok(false);
+        };
+        // Compare-and-set against the status we read, so that two callbacks for the same
+        // message processed concurrently cannot move it backwards.
+        for _ in 0..5 {
+            let current = on_conn!(self, |c| sqlx::query(
+                "select status from outbound_message where village_id = $1 and wamid = $2"
+            )
+            .bind(village_id)
+            .bind(wamid)
+            .fetch_optional(c)
+            .await?
+            .map(|row| row.try_get::<String, _>("status"))
+            .transpose()?);
+            let Some(current) = current else {
+                return Ok(false);
+            };
+            let Some(current_status) = DeliveryStatus::parse(&current) else {
+                return Ok(false);
+            };
+            let Some(next) = current_status.advance(incoming) else {
+                return Ok(false);
+            };
+            let column = next.timestamp_column();
+            let sql = format!(
+                "update outbound_message set status = $3, updated_at = $4,
+                     {column} = coalesce({column}, $4),
+                     error_code = coalesce($5, error_code), error_title = coalesce($6, error_title)
+                 where village_id = $1 and wamid = $2 and status = $7"
+            );
+            let changed = on_conn!(self, |c| sqlx::query(&sql)
+                .bind(village_id)
+                .bind(wamid)
+                .bind(next.as_str())
+                .bind(at)
+                .bind(error_code.and_then(|c| i32::try_from(c).ok()))
+                .bind(error_title)
+                .bind(&current)
+                .execute(c)
+                .await?
+                .rows_affected());
+            if changed == 1 {
+                return Ok(true);
+            }
+        }
+        Err(StoreError::Database(sqlx::Error::Protocol(format!(
+            "status of {wamid} kept changing under us"
+        ))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_failures_are_unavailable() {
+        assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
+        assert!(is_unavailable(&sqlx::Error::Io(std::io::Error::other(
+            "reset"
+        ))));
+        assert!(!is_unavailable(&sqlx::Error::RowNotFound));
+    }
+}

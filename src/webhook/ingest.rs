@@ -1,0 +1,376 @@
+//! From a verified payload to committed rows: every entry, change, message and status, in one
+//! transaction, so that answering 200 means all of it is durable.
+
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
+
+use super::payload::{
+    Contact, Message, MessagesValue, Payload, PayloadError, RoutingValue, Status,
+};
+use crate::domain::mask::mask_digits;
+use crate::store::{
+    NewInbound, NewStatusEvent, NewWebhookEvent, ResidentUpsert, SenderKey, Store, StoreError,
+    Timestamp, Tx,
+};
+
+/// Which village owns which WhatsApp business number (`phone_number_id`).
+#[derive(Debug, Clone, Default)]
+pub struct Routing {
+    by_number: HashMap<String, String>,
+}
+
+impl Routing {
+    pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        Self {
+            by_number: pairs.into_iter().collect(),
+        }
+    }
+
+    pub fn village_for(&self, phone_number_id: &str) -> Option<&str> {
+        self.by_number.get(phone_number_id).map(String::as_str)
+    }
+}
+
+/// What one payload amounted to.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct IngestReport {
+    /// Messages stored for the first time; only these may be acted upon.
+    pub new_messages: Vec<NewMessage>,
+    /// Messages already stored by an earlier delivery of the same wamid.
+    pub duplicates: usize,
+    pub new_statuses: usize,
+    pub duplicate_statuses: usize,
+    /// Statuses that moved an outbound message forward.
+    pub applied_statuses: usize,
+    /// Changes of other fields, stored raw.
+    pub other_events: usize,
+    /// Changes for a number no configured village owns, stored raw.
+    pub unrouted: usize,
+    /// Every wamid the payload mentioned (messages and statuses), for the request span.
+    pub wamids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    pub id: i64,
+    pub village_id: String,
+    pub wamid: String,
+    pub resident_id: Option<i64>,
+}
+
+/// A payload parsed down to what will be written; building it touches no database, so a
+/// payload that cannot be parsed is known before the transaction starts.
+struct Plan<'a> {
+    messages: Vec<PlannedMessage<'a>>,
+    statuses: Vec<PlannedStatus<'a>>,
+    events: Vec<PlannedEvent<'a>>,
+}
+
+struct PlannedMessage<'a> {
+    village_id: &'a str,
+    message: Message,
+    contact: Option<Contact>,
+    raw: &'a RawValue,
+}
+
+struct PlannedStatus<'a> {
+    village_id: &'a str,
+    status: Status,
+    raw: &'a RawValue,
+}
+
+struct PlannedEvent<'a> {
+    village_id: Option<&'a str>,
+    reason: &'static str,
+    field: &'a str,
+    phone_number_id: Option<String>,
+    raw: &'a RawValue,
+}
+
+fn plan<'a>(payload: &'a Payload<'a>, routing: &'a Routing) -> Result<Plan<'a>, PayloadError> {
+    let mut plan = Plan {
+        messages: Vec::new(),
+        statuses: Vec::new(),
+        events: Vec::new(),
+    };
+    for (entry_index, entry) in payload.entry.iter().enumerate() {
+        for (index, change) in entry.changes.iter().enumerate() {
+            let fail = |source| PayloadError::Change {
+                entry: entry_index,
+                index,
+                field: change.field.clone(),
+                source,
+            };
+            let field = change.field.as_str();
+            if field != "messages" {
+                // Other fields (account_update, message_template_status_update, user_preferences,
+                // smb_message_echoes, …) are acknowledged and kept raw for an operator to read.
+                let routing_value: RoutingValue =
+                    serde_json::from_str(change.value.get()).unwrap_or_default();
+                let number = routing_value.metadata.and_then(|m| m.phone_number_id);
+                plan.events.push(PlannedEvent {
+                    village_id: number.as_deref().and_then(|n| routing.village_for(n)),
+                    reason: "other_field",
+                    field,
+                    phone_number_id: number,
+                    raw: change.value,
+                });
+                continue;
+            }
+            let value: MessagesValue<'a> =
+                serde_json::from_str(change.value.get()).map_err(fail)?;
+            let number = value
+                .metadata
+                .as_ref()
+                .and_then(|m| m.phone_number_id.clone());
+            let Some(village_id) = number.as_deref().and_then(|n| routing.village_for(n)) else {
+                plan.events.push(PlannedEvent {
+                    village_id: None,
+                    reason: "unrouted",
+                    field,
+                    phone_number_id: number,
+                    raw: change.value,
+                });
+                continue;
+            };
+            for err in &value.errors {
+                tracing::warn!(
+                    code = err.code,
+                    title = err.title.as_deref().unwrap_or(""),
+                    "webhook change carries an error from Meta"
+                );
+            }
+            for raw in &value.messages {
+                let message: Message = serde_json::from_str(raw.get()).map_err(fail)?;
+                let contact = find_contact(&value.contacts, &message);
+                plan.messages.push(PlannedMessage {
+                    village_id,
+                    message,
+                    contact,
+                    raw,
+                });
+            }
+            for raw in &value.statuses {
+                let status: Status = serde_json::from_str(raw.get()).map_err(fail)?;
+                plan.statuses.push(PlannedStatus {
+                    village_id,
+                    status,
+                    raw,
+                });
+            }
+        }
+    }
+    Ok(plan)
+}
+
+/// The contact entry describing a message's sender: matched on wa_id or business-scoped id, or
+/// the only contact of the change.
+fn find_contact(contacts: &[Contact], message: &Message) -> Option<Contact> {
+    contacts
+        .iter()
+        .find(|c| {
+            (c.wa_id.is_some() && c.wa_id == message.from)
+                || (c.user_id.is_some() && c.user_id == message.from_user_id)
+        })
+        .or(match contacts {
+            [only] => Some(only),
+            _ => None,
+        })
+        .cloned()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Parse `body` and commit everything it carries. A [`IngestError::Payload`] means nothing was
+/// written (the caller dead-letters the body); a [`IngestError::Store`] means nothing was
+/// committed (the caller answers 5xx so that Meta retries).
+pub async fn ingest(
+    store: &Store,
+    routing: &Routing,
+    body: &[u8],
+    received_at: Timestamp,
+) -> Result<IngestReport, IngestError> {
+    let text = std::str::from_utf8(body).map_err(PayloadError::from)?;
+    let payload = Payload::parse(text)?;
+    let plan = plan(&payload, routing)?;
+    let mut report = IngestReport::default();
+    report
+        .wamids
+        .extend(plan.messages.iter().map(|m| m.message.id.clone()));
+    report
+        .wamids
+        .extend(plan.statuses.iter().map(|s| s.status.id.clone()));
+
+    let mut tx = store.begin().await?;
+    for m in &plan.messages {
+        store_message(&mut tx, m, received_at, &mut report).await?;
+    }
+    for s in &plan.statuses {
+        store_status(&mut tx, s, received_at, &mut report).await?;
+    }
+    for e in &plan.events {
+        if e.reason == "unrouted" {
+            report.unrouted += 1;
+            tracing::warn!(
+                phone_number_id = e.phone_number_id.as_deref().unwrap_or("<none>"),
+                "webhook for a phone number no configured village owns; stored as unrouted, not processed"
+            );
+        } else {
+            report.other_events += 1;
+        }
+        tx.insert_webhook_event(&NewWebhookEvent {
+            village_id: e.village_id,
+            reason: e.reason,
+            field: e.field,
+            phone_number_id: e.phone_number_id.as_deref(),
+            raw_json: e.raw.get(),
+            received_at,
+        })
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+async fn store_message(
+    tx: &mut Tx,
+    m: &PlannedMessage<'_>,
+    received_at: Timestamp,
+    report: &mut IngestReport,
+) -> Result<(), StoreError> {
+    let msg = &m.message;
+    let sent_at = msg
+        .timestamp
+        .and_then(Timestamp::from_unix_seconds)
+        .unwrap_or(received_at);
+    let contact = m.contact.as_ref();
+    let sender = SenderKey {
+        wa_id: msg
+            .from
+            .clone()
+            .or_else(|| contact.and_then(|c| c.wa_id.clone())),
+        user_id: msg
+            .from_user_id
+            .clone()
+            .or_else(|| contact.and_then(|c| c.user_id.clone())),
+    };
+    let resident_id = if sender.wa_id.is_some() || sender.user_id.is_some() {
+        let profile = contact.and_then(|c| c.profile.as_ref());
+        Some(
+            tx.upsert_resident(&ResidentUpsert {
+                village_id: m.village_id,
+                sender: &sender,
+                profile_name: profile.and_then(|p| p.name.as_deref()),
+                username: profile.and_then(|p| p.username.as_deref()),
+                seen_at: sent_at,
+            })
+            .await?,
+        )
+    } else {
+        None
+    };
+    let s = msg.summary();
+    let media = s.media;
+    let inserted = tx
+        .insert_inbound(&NewInbound {
+            village_id: m.village_id,
+            wamid: &msg.id,
+            resident_id,
+            kind: s.kind,
+            body: s.body,
+            reply_id: s.reply_id,
+            media_id: media.and_then(|m| m.id.as_deref()),
+            media_mime: media.and_then(|m| m.mime_type.as_deref()),
+            media_sha256: media.and_then(|m| m.sha256.as_deref()),
+            context_wamid: s.context_wamid,
+            forwarded: s.forwarded,
+            latitude: s.latitude,
+            longitude: s.longitude,
+            raw_json: m.raw.get(),
+            sent_at,
+            received_at,
+        })
+        .await?;
+    match inserted {
+        Some(id) => {
+            tracing::debug!(
+                wamid = %msg.id,
+                kind = s.kind,
+                sender = %sender.wa_id.as_deref().or(sender.user_id.as_deref()).map(mask_digits).unwrap_or_default(),
+                "inbound message stored"
+            );
+            report.new_messages.push(NewMessage {
+                id,
+                village_id: m.village_id.to_string(),
+                wamid: msg.id.clone(),
+                resident_id,
+            });
+        }
+        None => {
+            tracing::debug!(wamid = %msg.id, "duplicate delivery of an inbound message ignored");
+            report.duplicates += 1;
+        }
+    }
+    Ok(())
+}
+
+async fn store_status(
+    tx: &mut Tx,
+    s: &PlannedStatus<'_>,
+    received_at: Timestamp,
+    report: &mut IngestReport,
+) -> Result<(), StoreError> {
+    let st = &s.status;
+    let at = st
+        .timestamp
+        .and_then(Timestamp::from_unix_seconds)
+        .unwrap_or(received_at);
+    let error = st.errors.first();
+    let error_code = error.and_then(|e| e.code);
+    let error_title = error.and_then(|e| e.title.as_deref().or(e.message.as_deref()));
+    let new = tx
+        .insert_status_event(&NewStatusEvent {
+            village_id: s.village_id,
+            wamid: &st.id,
+            status: &st.status,
+            status_at: at,
+            recipient: st
+                .recipient_id
+                .as_deref()
+                .or(st.recipient_user_id.as_deref()),
+            error_code,
+            error_title,
+            raw_json: s.raw.get(),
+            received_at,
+        })
+        .await?;
+    if !new {
+        report.duplicate_statuses += 1;
+        return Ok(());
+    }
+    report.new_statuses += 1;
+    if st.status == "failed" {
+        tracing::warn!(wamid = %st.id, code = error_code, title = error_title.unwrap_or(""), "outbound message failed");
+    }
+    if tx
+        .apply_status(
+            s.village_id,
+            &st.id,
+            &st.status,
+            at,
+            error_code,
+            error_title,
+        )
+        .await?
+    {
+        report.applied_statuses += 1;
+    }
+    Ok(())
+}
