@@ -11,6 +11,7 @@ use axum::Router;
 use tower_http::trace::TraceLayer;
 
 use crate::config::{Mode, Secret, Settings};
+use crate::conversation::ConversationService;
 use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::webhook::ingest::Routing;
@@ -27,6 +28,7 @@ struct StateInner {
     app_secret: Secret,
     verify_token: Option<Secret>,
     metrics: Metrics,
+    conversation: Arc<ConversationService>,
 }
 
 impl AppState {
@@ -45,6 +47,9 @@ impl AppState {
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
     }
+    pub fn conversation(&self) -> &ConversationService {
+        &self.inner.conversation
+    }
 }
 
 pub struct Application {
@@ -59,6 +64,13 @@ impl Application {
     /// (port 0 picks a free port; [`Application::local_addr`] tells which).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         use anyhow::Context;
+        let conversation = ConversationService::load(&settings.conversation, &settings.villages)
+            .with_context(|| {
+                format!(
+                    "loading the service catalogue {}",
+                    settings.conversation.services_file.display()
+                )
+            })?;
         let store = Store::connect(&settings.database)
             .await
             .context("opening the database")?;
@@ -89,6 +101,7 @@ impl Application {
                 app_secret,
                 verify_token: settings.whatsapp.verify_token.clone(),
                 metrics: Metrics::default(),
+                conversation,
             }),
         };
         let router = Router::new()

@@ -68,7 +68,28 @@ struct FileConfig {
     #[serde(default)]
     log: FileLog,
     #[serde(default)]
+    conversation: FileConversation,
+    #[serde(default)]
     village: Vec<VillageConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConversation {
+    /// The service catalogue, relative to the configuration file's folder.
+    services_file: Option<String>,
+    idle_timeout_minutes: Option<i64>,
+    daily_request_limit: Option<u32>,
+}
+
+/// How the resident dialogue behaves.
+#[derive(Debug, Clone)]
+pub struct ConversationSettings {
+    pub services_file: PathBuf,
+    /// After this long without a message, a half-filled request is offered for resuming.
+    pub idle_timeout_secs: i64,
+    /// Requests one resident may submit per day.
+    pub daily_request_limit: u32,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -122,6 +143,49 @@ pub struct VillageConfig {
     pub display_phone_number: String,
     /// The Cloud API phone number id residents message; identifies the village on every webhook.
     pub phone_number_id: Option<String>,
+    /// Hours ahead of UTC of the village's local time (WIB 7, WITA 8, WIT 9).
+    #[serde(default = "default_utc_offset")]
+    pub utc_offset_hours: i32,
+    /// Office days as ISO weekday numbers (Monday = 1).
+    #[serde(default = "default_office_days")]
+    pub office_days: Vec<u32>,
+    /// Opening and closing time, "HH:MM" local.
+    #[serde(default = "default_office_open")]
+    pub office_open: String,
+    #[serde(default = "default_office_close")]
+    pub office_close: String,
+}
+
+fn default_utc_offset() -> i32 {
+    7
+}
+fn default_office_days() -> Vec<u32> {
+    vec![1, 2, 3, 4, 5]
+}
+fn default_office_open() -> String {
+    "08:00".into()
+}
+fn default_office_close() -> String {
+    "15:00".into()
+}
+
+impl VillageConfig {
+    /// The village's local time zone.
+    pub fn time_zone(&self) -> chrono::FixedOffset {
+        chrono::FixedOffset::east_opt(self.utc_offset_hours * 3600).unwrap_or_else(|| {
+            chrono::FixedOffset::east_opt(7 * 3600).expect("WIB is a valid offset")
+        })
+    }
+
+    pub fn office_hours(&self) -> crate::conversation::dialogue::OfficeHours {
+        let parse = |t: &str| chrono::NaiveTime::parse_from_str(t, "%H:%M").ok();
+        let default = crate::conversation::dialogue::OfficeHours::default();
+        crate::conversation::dialogue::OfficeHours {
+            days: self.office_days.clone(),
+            open: parse(&self.office_open).unwrap_or(default.open),
+            close: parse(&self.office_close).unwrap_or(default.close),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,6 +239,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub whatsapp: WhatsAppSettings,
     pub log_format: LogFormat,
+    pub conversation: ConversationSettings,
     pub villages: Vec<VillageConfig>,
 }
 
@@ -299,6 +364,23 @@ impl Settings {
             }
         };
 
+        let base_dir = path.parent().unwrap_or(Path::new("."));
+        let conversation = ConversationSettings {
+            services_file: base_dir.join(
+                file.conversation
+                    .services_file
+                    .as_deref()
+                    .unwrap_or("services.toml"),
+            ),
+            idle_timeout_secs: file.conversation.idle_timeout_minutes.unwrap_or(120) * 60,
+            daily_request_limit: file.conversation.daily_request_limit.unwrap_or(5),
+        };
+        if conversation.idle_timeout_secs <= 0 || conversation.daily_request_limit == 0 {
+            return Err(invalid(
+                "conversation.idle_timeout_minutes and conversation.daily_request_limit must be at least 1",
+            ));
+        }
+
         let mut villages = file.village;
         assign_env_phone_number_id(&mut villages, env("WHATSAPP_PHONE_NUMBER_ID"))?;
         let settings = Settings {
@@ -308,6 +390,7 @@ impl Settings {
             database,
             whatsapp,
             log_format,
+            conversation,
             villages,
         };
         settings.validate()?;
@@ -348,6 +431,32 @@ impl Settings {
                 return Err(invalid(format!(
                     "village {:?}: ticket_prefix {:?} must be 2–5 capital letters, e.g. \"KLP\"",
                     v.id, v.ticket_prefix
+                )));
+            }
+            if v.ticket_prefix.starts_with("ADU") {
+                return Err(invalid(format!(
+                    "village {:?}: ticket_prefix {:?} may not start with ADU (complaint codes use it)",
+                    v.id, v.ticket_prefix
+                )));
+            }
+            if !(-12..=14).contains(&v.utc_offset_hours) {
+                return Err(invalid(format!(
+                    "village {:?}: utc_offset_hours {} is not a time zone",
+                    v.id, v.utc_offset_hours
+                )));
+            }
+            for t in [&v.office_open, &v.office_close] {
+                if chrono::NaiveTime::parse_from_str(t, "%H:%M").is_err() {
+                    return Err(invalid(format!(
+                        "village {:?}: office time {t:?} is not HH:MM",
+                        v.id
+                    )));
+                }
+            }
+            if v.office_days.iter().any(|d| !(1..=7).contains(d)) {
+                return Err(invalid(format!(
+                    "village {:?}: office_days must be weekday numbers 1 (Monday) to 7 (Sunday)",
+                    v.id
                 )));
             }
             if !prefixes.insert(v.ticket_prefix.as_str()) {

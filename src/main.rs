@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use kentongan::app::{shutdown_signal, Application};
 use kentongan::config::Settings;
+use kentongan::conversation::ConversationService;
 use kentongan::store::Store;
 
 #[derive(Parser)]
@@ -68,6 +69,23 @@ fn main() -> ExitCode {
             }
             Command::CheckConfig => {
                 print!("{}", settings.summary());
+                let service = ConversationService::load(&settings.conversation, &settings.villages)
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "service catalogue {}: {e}",
+                            settings.conversation.services_file.display()
+                        )
+                    })?;
+                let enabled: Vec<&str> = service
+                    .catalogue()
+                    .enabled()
+                    .map(|s| s.code.as_str())
+                    .collect();
+                println!(
+                    "services:         {} enabled ({})",
+                    enabled.len(),
+                    enabled.join(", ")
+                );
                 println!("configuration OK");
                 Ok(())
             }

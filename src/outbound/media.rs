@@ -150,11 +150,6 @@ impl GraphClient {
             // An expired url (they live 5 minutes) shows up here as a 4xx.
             return Err(error_response(response).await);
         }
-        if let Some(length) = response.content_length() {
-            if length > limit {
-                return Err(MediaError::BodyTooLarge { limit }.into());
-            }
-        }
 
         let final_path = dest_dir.join(format!("{file_stem}.{}", extension_for(&info.mime_type)));
         let temp_path = dest_dir.join(format!(".{file_stem}.{:016x}.part", rand::random::<u64>()));
@@ -187,6 +182,8 @@ impl GraphClient {
 }
 
 /// Stream the body into `path`, hashing as it goes and stopping as soon as it passes `limit`.
+/// Content-Length is not consulted: like the announced size, it is a claim, and this cap is
+/// what actually bounds the disk and memory a download can use.
 async fn stream_to_file(
     mut response: reqwest::Response,
     path: &Path,

@@ -34,6 +34,11 @@ macro_rules! on_conn {
     };
 }
 
+mod requests;
+pub use requests::{
+    ConversationRow, HistoryRow, NewAttachment, NewRequest, RequestRow, CLOSED_STATES,
+};
+
 /// What went wrong in the database, sorted by what the caller should do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

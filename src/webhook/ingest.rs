@@ -8,6 +8,8 @@ use serde_json::value::RawValue;
 use super::payload::{
     Contact, Message, MessagesValue, Payload, PayloadError, RoutingValue, Status,
 };
+use crate::conversation::handler::Inbound;
+use crate::conversation::ConversationService;
 use crate::domain::mask::mask_digits;
 use crate::store::{
     NewInbound, NewStatusEvent, NewWebhookEvent, ResidentUpsert, SenderKey, Store, StoreError,
@@ -194,12 +196,30 @@ pub enum IngestError {
 pub async fn ingest(
     store: &Store,
     routing: &Routing,
+    conversation: Option<&ConversationService>,
     body: &[u8],
     received_at: Timestamp,
 ) -> Result<IngestReport, IngestError> {
     let text = std::str::from_utf8(body).map_err(PayloadError::from)?;
     let payload = Payload::parse(text)?;
-    let plan = plan(&payload, routing)?;
+    let mut plan = plan(&payload, routing)?;
+    // Per resident in the order they wrote (Meta does not guarantee order within a payload),
+    // and residents always in the same order so that concurrent payloads lock conversations
+    // without deadlocking.
+    plan.messages.sort_by(|a, b| {
+        (
+            a.village_id,
+            &a.message.from,
+            &a.message.from_user_id,
+            a.message.timestamp,
+        )
+            .cmp(&(
+                b.village_id,
+                &b.message.from,
+                &b.message.from_user_id,
+                b.message.timestamp,
+            ))
+    });
     let mut report = IngestReport::default();
     report
         .wamids
@@ -210,7 +230,7 @@ pub async fn ingest(
 
     let mut tx = store.begin().await?;
     for m in &plan.messages {
-        store_message(&mut tx, m, received_at, &mut report).await?;
+        store_message(&mut tx, m, conversation, received_at, &mut report).await?;
     }
     for s in &plan.statuses {
         store_status(&mut tx, s, received_at, &mut report).await?;
@@ -242,6 +262,7 @@ pub async fn ingest(
 async fn store_message(
     tx: &mut Tx,
     m: &PlannedMessage<'_>,
+    conversation: Option<&ConversationService>,
     received_at: Timestamp,
     report: &mut IngestReport,
 ) -> Result<(), StoreError> {
@@ -306,6 +327,27 @@ async fn store_message(
                 sender = %sender.wa_id.as_deref().or(sender.user_id.as_deref()).map(mask_digits).unwrap_or_default(),
                 "inbound message stored"
             );
+            if let (Some(service), Some(resident_id), Some(recipient)) = (
+                conversation,
+                resident_id,
+                sender.wa_id.as_deref().or(sender.user_id.as_deref()),
+            ) {
+                // Answered in the same transaction: a crash leaves neither the message nor its
+                // reply, and a redelivery (None above) never answers twice.
+                service
+                    .handle(
+                        tx,
+                        &Inbound {
+                            village_id: m.village_id,
+                            resident_id,
+                            inbound_id: id,
+                            recipient,
+                            message: msg,
+                        },
+                        received_at,
+                    )
+                    .await?;
+            }
             report.new_messages.push(NewMessage {
                 id,
                 village_id: m.village_id.to_string(),

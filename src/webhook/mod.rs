@@ -98,9 +98,15 @@ async fn receive(
     }
 
     let span = tracing::info_span!("webhook", wamids = tracing::field::Empty);
-    let result = ingest::ingest(state.store(), state.routing(), &body, Timestamp::now())
-        .instrument(span.clone())
-        .await;
+    let result = ingest::ingest(
+        state.store(),
+        state.routing(),
+        Some(state.conversation()),
+        &body,
+        Timestamp::now(),
+    )
+    .instrument(span.clone())
+    .await;
     let _enter = span.enter();
     match result {
         Ok(report) => {

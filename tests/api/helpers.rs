@@ -157,10 +157,10 @@ pub async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)]) -> Opt
     for (k, v) in extra_env {
         env.insert(k.to_string(), v.to_string());
     }
-    let settings = Settings::from_parts(Path::new("test.toml"), test_config(), |k| {
-        env.get(k).cloned()
-    })
-    .expect("test settings");
+    // Placed beside the shipped configuration so that the shipped service catalogue is used.
+    let config_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/test.toml");
+    let settings = Settings::from_parts(&config_path, test_config(), |k| env.get(k).cloned())
+        .expect("test settings");
     let app = Application::build(settings)
         .await
         .expect("application builds");

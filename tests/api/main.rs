@@ -4,5 +4,8 @@
 mod helpers;
 
 mod cli;
+mod graph;
+mod graph_mock;
+mod meta_schema;
 mod ops;
 mod webhook;

@@ -1,0 +1,502 @@
+//! Runs the dialogue for a newly stored inbound message, inside the webhook's transaction: load
+//! and lock the resident's conversation, step the state machine, carry out its actions (file a
+//! request, cancel one, file a complaint, report a status), queue the replies in the outbox, and
+//! save the new state. Either all of it commits with the message, or none of it does.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+
+use super::dialogue::{
+    self, Action, Conversation, Ctx, DocAnswer, Event, Location, MediaRef, RequestBrief, SavedData,
+    Submission,
+};
+use super::recognise::Recogniser;
+use super::texts;
+use crate::catalogue::{Catalogue, CatalogueError};
+use crate::config::{ConversationSettings, VillageConfig};
+use crate::domain::ticket::TicketCode;
+use crate::outbound::OutboundBody;
+use crate::store::{NewAttachment, NewRequest, StoreError, Timestamp, Tx};
+use crate::webhook::payload::Message;
+
+/// The dialogue's configuration, built once at start-up and shared.
+pub struct ConversationService {
+    catalogue: Catalogue,
+    recogniser: Recogniser,
+    villages: HashMap<String, VillageConfig>,
+    settings: ConversationSettings,
+}
+
+/// A new inbound message to answer.
+pub struct Inbound<'a> {
+    pub village_id: &'a str,
+    pub resident_id: i64,
+    pub inbound_id: i64,
+    /// Where replies go: the wa_id, else the business-scoped id.
+    pub recipient: &'a str,
+    pub message: &'a Message,
+}
+
+impl ConversationService {
+    pub fn load(
+        settings: &ConversationSettings,
+        villages: &[VillageConfig],
+    ) -> Result<Arc<Self>, CatalogueError> {
+        let catalogue = Catalogue::load(&settings.services_file)?;
+        Ok(Arc::new(Self::new(catalogue, settings.clone(), villages)))
+    }
+
+    pub fn new(
+        catalogue: Catalogue,
+        settings: ConversationSettings,
+        villages: &[VillageConfig],
+    ) -> Self {
+        let recogniser = Recogniser::new(&catalogue);
+        Self {
+            catalogue,
+            recogniser,
+            villages: villages.iter().map(|v| (v.id.clone(), v.clone())).collect(),
+            settings,
+        }
+    }
+
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    pub fn recogniser(&self) -> &Recogniser {
+        &self.recogniser
+    }
+
+    /// Answer one message. The caller holds the transaction that stored it.
+    pub async fn handle(
+        &self,
+        tx: &mut Tx,
+        inbound: &Inbound<'_>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let Some(village) = self.villages.get(inbound.village_id) else {
+            return Ok(());
+        };
+        let event = event_of(inbound.message, inbound.inbound_id);
+        let row = tx
+            .lock_conversation(inbound.village_id, inbound.resident_id, now)
+            .await?;
+        let first_contact = row.state_json.is_none();
+        let conversation: Conversation = match row.state_json.as_deref().map(serde_json::from_str) {
+            Some(Ok(c)) => c,
+            Some(Err(e)) => {
+                // A state from an older version that no longer parses: start over rather than
+                // leave the resident stuck.
+                tracing::warn!(error = %e, "stored conversation state unreadable; starting afresh");
+                Conversation::default()
+            }
+            None => Conversation::default(),
+        };
+        let local_now = local_time(now, village);
+        let start_of_day = start_of_local_day(&local_now);
+        let requests = tx
+            .resident_requests(inbound.village_id, inbound.resident_id, start_of_day)
+            .await?;
+        let submitted_today = requests
+            .iter()
+            .filter(|r| r.submitted_at >= start_of_day)
+            .count() as u32;
+        let open_requests = requests
+            .iter()
+            .filter(|r| !crate::store::CLOSED_STATES.contains(&r.state.as_str()))
+            .map(|r| RequestBrief {
+                ticket: r.ticket_code.clone(),
+                service: r.service_code.clone(),
+                state: r.state.clone(),
+            })
+            .collect();
+        let saved = match (row.saved_nik, row.saved_name) {
+            (Some(nik), Some(nama)) => Some(SavedData { nik, nama }),
+            _ => None,
+        };
+        let ctx = Ctx {
+            village_name: &village.name,
+            kode_wilayah: &village.kode_desa,
+            ticket_prefix: &village.ticket_prefix,
+            catalogue: &self.catalogue,
+            recogniser: &self.recogniser,
+            now: local_now,
+            first_contact,
+            saved,
+            open_requests,
+            submitted_today,
+            daily_limit: self.settings.daily_request_limit,
+            idle_timeout_secs: self.settings.idle_timeout_secs,
+            office: village.office_hours(),
+        };
+        let (next, actions) = dialogue::step(conversation, event, &ctx);
+        for action in actions {
+            self.perform(tx, inbound, village, &ctx, action, now)
+                .await?;
+        }
+        let state = serde_json::to_string(&next)
+            .map_err(|e| StoreError::Setup(format!("conversation state not serialisable: {e}")))?;
+        tx.save_conversation(inbound.village_id, inbound.resident_id, &state, now)
+            .await?;
+        tx.mark_inbound_handled(inbound.inbound_id, now).await?;
+        Ok(())
+    }
+
+    async fn perform(
+        &self,
+        tx: &mut Tx,
+        inbound: &Inbound<'_>,
+        village: &VillageConfig,
+        ctx: &Ctx<'_>,
+        action: Action,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        match action {
+            Action::Reply(body) => reply(tx, inbound, &body, now).await,
+            Action::Submit(submission) => {
+                self.submit(tx, inbound, village, ctx, submission, now)
+                    .await
+            }
+            Action::ShowStatus { ticket } => {
+                let text = self
+                    .status_text(tx, inbound, village, ticket.as_deref())
+                    .await?;
+                reply(tx, inbound, &OutboundBody::text(text), now).await
+            }
+            Action::CancelRequest { ticket } => {
+                let found = tx
+                    .resident_request_by_ticket(inbound.village_id, inbound.resident_id, &ticket)
+                    .await?;
+                let text = match found {
+                    None => texts::ticket_not_found(&ticket),
+                    Some(r) => {
+                        let moved = tx
+                            .transition_request(
+                                inbound.village_id,
+                                r.id,
+                                dialogue::CANCELLABLE_STATES,
+                                "dibatalkan",
+                                "resident",
+                                Some(inbound.resident_id),
+                                Some("dibatalkan oleh pemohon lewat WhatsApp"),
+                                now,
+                            )
+                            .await?;
+                        match moved {
+                            Some(_) => {
+                                tracing::info!(ticket = %ticket, "request cancelled by the resident");
+                                texts::request_cancelled(&ticket)
+                            }
+                            // An officer picked it up between the question and the answer.
+                            None => texts::cannot_cancel(&ticket, &r.state),
+                        }
+                    }
+                };
+                reply(tx, inbound, &OutboundBody::text(text), now).await
+            }
+            Action::FileComplaint { text, media } => {
+                let seq = tx.next_counter(inbound.village_id, "complaint").await?;
+                let code = TicketCode::complaint(&village.ticket_prefix, seq as u32)
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|_| format!("ADU-{}-{seq:04}", village.ticket_prefix));
+                let id = tx
+                    .insert_complaint(
+                        inbound.village_id,
+                        seq,
+                        &code,
+                        inbound.resident_id,
+                        &text,
+                        now,
+                    )
+                    .await?;
+                for m in &media {
+                    attach(tx, inbound.village_id, None, Some(id), None, m, now).await?;
+                }
+                tracing::info!(code = %code, "complaint filed");
+                reply(
+                    tx,
+                    inbound,
+                    &OutboundBody::text(texts::complaint_filed(&code)),
+                    now,
+                )
+                .await
+            }
+            Action::AttachToComplaint(media) => {
+                if let Some(id) = tx
+                    .latest_complaint(inbound.village_id, inbound.resident_id)
+                    .await?
+                {
+                    attach(tx, inbound.village_id, None, Some(id), None, &media, now).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn submit(
+        &self,
+        tx: &mut Tx,
+        inbound: &Inbound<'_>,
+        village: &VillageConfig,
+        ctx: &Ctx<'_>,
+        s: Submission,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let Some(service) = self.catalogue.get(&s.service) else {
+            return Ok(());
+        };
+        let seq = tx.next_counter(inbound.village_id, "ticket").await?;
+        let ticket = TicketCode::new(&village.ticket_prefix, seq as u32)
+            .map(|t| t.to_string())
+            .unwrap_or_else(|_| format!("{}-{seq:04}", village.ticket_prefix));
+        let data = serde_json::json!({ "values": s.values, "documents": s.documents });
+        let due = Timestamp::from(
+            now.as_datetime() + chrono::Duration::hours(i64::from(service.sla_hours)),
+        );
+        let subject = s.values.get("nama").map(String::as_str);
+        let id = tx
+            .insert_request(&NewRequest {
+                village_id: inbound.village_id,
+                ticket_seq: seq,
+                ticket_code: &ticket,
+                resident_id: inbound.resident_id,
+                service_code: &service.code,
+                subject_name: subject,
+                relation: s.relation.as_deref(),
+                data_json: &data.to_string(),
+                latitude: s.location.as_ref().map(|l| l.latitude),
+                longitude: s.location.as_ref().map(|l| l.longitude),
+                due_at: due,
+                now,
+            })
+            .await?;
+        for (key, answer) in &s.documents {
+            if let DocAnswer::Sent { media } = answer {
+                attach(
+                    tx,
+                    inbound.village_id,
+                    Some(id),
+                    None,
+                    Some(key),
+                    media,
+                    now,
+                )
+                .await?;
+            }
+        }
+        // The resident's own identity is offered again next time; someone else's is not kept.
+        if s.relation.is_none() {
+            if let (Some(nik), Some(nama)) = (s.values.get("nik"), s.values.get("nama")) {
+                tx.save_resident_identity(inbound.resident_id, nik, nama)
+                    .await?;
+            }
+        }
+        let expected = dialogue::expected_completion(service.sla_hours, &ctx.now, &ctx.office);
+        let office_note = (!ctx.office.is_open(&ctx.now))
+            .then(|| texts::office_closed(&ctx.office.next_opening(&ctx.now)));
+        tracing::info!(ticket = %ticket, service = %service.code, "request submitted");
+        let text = texts::submitted(&ticket, service, &expected, office_note.as_deref());
+        reply(tx, inbound, &OutboundBody::text(text), now).await
+    }
+
+    async fn status_text(
+        &self,
+        tx: &mut Tx,
+        inbound: &Inbound<'_>,
+        village: &VillageConfig,
+        ticket: Option<&str>,
+    ) -> Result<String, StoreError> {
+        let title = |code: &str| {
+            self.catalogue
+                .all()
+                .iter()
+                .find(|s| s.code == code)
+                .map(|s| s.title.clone())
+                .unwrap_or_else(|| code.to_string())
+        };
+        if let Some(ticket) = ticket {
+            let Some(r) = tx
+                .resident_request_by_ticket(inbound.village_id, inbound.resident_id, ticket)
+                .await?
+            else {
+                return Ok(texts::ticket_not_found(ticket));
+            };
+            let history = tx.request_history(r.id).await?;
+            let mut text = format!(
+                "📄 *{}* — {}\nStatus: *{}*\nRiwayat:",
+                r.ticket_code,
+                title(&r.service_code),
+                texts::state_label(&r.state)
+            );
+            for h in history {
+                let at = h
+                    .created_at
+                    .as_datetime()
+                    .with_timezone(&village.time_zone());
+                text.push_str(&format!(
+                    "\n• {} — {}",
+                    at.format("%d/%m %H.%M"),
+                    texts::state_label(&h.to_state)
+                ));
+                if let Some(reason) = h
+                    .reason
+                    .filter(|_| h.to_state == "ditolak" || h.to_state == "perlu_dokumen")
+                {
+                    text.push_str(&format!(" ({reason})"));
+                }
+            }
+            return Ok(text);
+        }
+        let start = Timestamp::from(Utc.timestamp_opt(0, 0).single().unwrap_or_default());
+        let all = tx
+            .resident_requests(inbound.village_id, inbound.resident_id, start)
+            .await?;
+        if all.is_empty() {
+            return Ok(texts::no_requests().to_string());
+        }
+        let mut text = String::from("Permohonan Bapak/Ibu:");
+        for r in all.iter().take(10) {
+            text.push_str(&format!(
+                "\n• *{}* {} — {}",
+                r.ticket_code,
+                title(&r.service_code),
+                texts::state_label(&r.state)
+            ));
+        }
+        if let Some(first) = all.first() {
+            text.push_str(&format!(
+                "\n\nKetik *cek {}* untuk rinciannya.",
+                first.ticket_code
+            ));
+        }
+        Ok(text)
+    }
+}
+
+async fn reply(
+    tx: &mut Tx,
+    inbound: &Inbound<'_>,
+    body: &OutboundBody,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if let Err(e) = body.validate() {
+        // A message over WhatsApp's limits is a bug in our texts; say something rather than
+        // nothing, and log it loudly.
+        tracing::error!(error = %e, kind = body.kind(), "reply breaks a WhatsApp limit; sending a plain fallback");
+        let fallback = OutboundBody::text(dialogue::truncate(
+            &body.preview(),
+            crate::outbound::message::MAX_TEXT_BODY,
+        ));
+        return enqueue(tx, inbound, &fallback, now).await;
+    }
+    enqueue(tx, inbound, body, now).await
+}
+
+async fn enqueue(
+    tx: &mut Tx,
+    inbound: &Inbound<'_>,
+    body: &OutboundBody,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let json = serde_json::to_string(body)
+        .map_err(|e| StoreError::Setup(format!("reply not serialisable: {e}")))?;
+    tx.enqueue_outbound(
+        inbound.village_id,
+        Some(inbound.resident_id),
+        inbound.recipient,
+        body.kind(),
+        &json,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+async fn attach(
+    tx: &mut Tx,
+    village_id: &str,
+    request_id: Option<i64>,
+    complaint_id: Option<i64>,
+    requirement_key: Option<&str>,
+    media: &MediaRef,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    tx.insert_attachment(&NewAttachment {
+        village_id,
+        request_id,
+        complaint_id,
+        inbound_message_id: Some(media.inbound_id),
+        requirement_key,
+        media_id: Some(&media.media_id),
+        mime_type: media.mime_type.as_deref(),
+        now,
+    })
+    .await
+}
+
+/// The dialogue event a Cloud API message amounts to.
+pub fn event_of(m: &Message, inbound_id: i64) -> Event {
+    let s = m.summary();
+    match s.kind {
+        "text" => match s.body {
+            Some(body) if !body.trim().is_empty() => Event::Text(body.to_string()),
+            _ => Event::Ignored,
+        },
+        "interactive" | "button" => match (s.reply_id, s.body) {
+            (Some(id), title) => Event::Reply {
+                id: id.to_string(),
+                title: title.unwrap_or_default().to_string(),
+            },
+            (None, Some(body)) => Event::Text(body.to_string()),
+            (None, None) => Event::Ignored,
+        },
+        "image" | "document" => match s
+            .media
+            .and_then(|media| media.id.clone().map(|id| (media, id)))
+        {
+            Some((media, id)) => Event::Media {
+                media: MediaRef {
+                    kind: s.kind.to_string(),
+                    media_id: id,
+                    mime_type: media.mime_type.clone(),
+                    filename: media.filename.clone(),
+                    inbound_id,
+                },
+                caption: media.caption.clone(),
+            },
+            None => Event::Unsupported,
+        },
+        "audio" => Event::Voice,
+        "sticker" => Event::Sticker,
+        "location" => match (s.latitude, s.longitude) {
+            (Some(latitude), Some(longitude)) => Event::Location(Location {
+                latitude,
+                longitude,
+                label: m
+                    .location
+                    .as_ref()
+                    .and_then(|l| l.address.clone().or_else(|| l.name.clone())),
+            }),
+            _ => Event::Unsupported,
+        },
+        "reaction" | "system" | "edit" | "revoke" | "request_welcome" => Event::Ignored,
+        _ => Event::Unsupported,
+    }
+}
+
+fn local_time(now: Timestamp, village: &VillageConfig) -> DateTime<FixedOffset> {
+    now.as_datetime().with_timezone(&village.time_zone())
+}
+
+fn start_of_local_day(local: &DateTime<FixedOffset>) -> Timestamp {
+    let midnight = local
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .and_then(|n| local.timezone().from_local_datetime(&n).single())
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or_else(|| local.with_timezone(&Utc));
+    Timestamp::from(midnight)
+}

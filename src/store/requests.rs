@@ -1,0 +1,459 @@
+//! Conversations, service requests, complaints, attachments and per-village counters.
+
+use sqlx::Row;
+
+use super::{Result, Timestamp, Tx};
+
+/// A resident's conversation row and what the dialogue needs to know about the resident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationRow {
+    /// `None` on first contact.
+    pub state_json: Option<String>,
+    pub saved_nik: Option<String>,
+    pub saved_name: Option<String>,
+}
+
+/// A request as listed to its resident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestRow {
+    pub id: i64,
+    pub ticket_code: String,
+    pub service_code: String,
+    pub state: String,
+    pub submitted_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRow {
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub actor_kind: String,
+    pub reason: Option<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRequest<'a> {
+    pub village_id: &'a str,
+    pub ticket_seq: i64,
+    pub ticket_code: &'a str,
+    pub resident_id: i64,
+    pub service_code: &'a str,
+    pub subject_name: Option<&'a str>,
+    pub relation: Option<&'a str>,
+    pub data_json: &'a str,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub due_at: Timestamp,
+    pub now: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAttachment<'a> {
+    pub village_id: &'a str,
+    pub request_id: Option<i64>,
+    pub complaint_id: Option<i64>,
+    pub inbound_message_id: Option<i64>,
+    pub requirement_key: Option<&'a str>,
+    pub media_id: Option<&'a str>,
+    pub mime_type: Option<&'a str>,
+    pub now: Timestamp,
+}
+
+/// The states in which a request is finished.
+pub const CLOSED_STATES: &[&str] = &["selesai", "ditolak", "dibatalkan"];
+
+impl Tx {
+    /// Read (and on Postgres lock, until commit) the resident's conversation. Creating the row
+    /// first gives the lock something to hold even on first contact.
+    pub async fn lock_conversation(
+        &mut self,
+        village_id: &str,
+        resident_id: i64,
+        now: Timestamp,
+    ) -> Result<ConversationRow> {
+        let created = on_conn!(self, |c| sqlx::query(
+            "insert into conversation (village_id, resident_id, state_json, updated_at)
+             values ($1, $2, '', $3) on conflict do nothing"
+        )
+        .bind(village_id)
+        .bind(resident_id)
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected());
+        let lock = match self {
+            Tx::Postgres(_) => " for update of conversation",
+            Tx::Sqlite(..) => "",
+        };
+        let sql = format!(
+            "select conversation.state_json, resident.saved_nik, resident.saved_name
+             from conversation join resident on resident.id = conversation.resident_id
+             where conversation.village_id = $1 and conversation.resident_id = $2{lock}"
+        );
+        let row = on_conn!(self, |c| {
+            let r = sqlx::query(&sql)
+                .bind(village_id)
+                .bind(resident_id)
+                .fetch_one(c)
+                .await?;
+            let state: String = r.try_get("state_json")?;
+            ConversationRow {
+                state_json: (created == 0 && !state.is_empty()).then_some(state),
+                saved_nik: r.try_get("saved_nik")?,
+                saved_name: r.try_get("saved_name")?,
+            }
+        });
+        Ok(row)
+    }
+
+    pub async fn save_conversation(
+        &mut self,
+        village_id: &str,
+        resident_id: i64,
+        state_json: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        on_conn!(self, |c| sqlx::query(
+            "update conversation set state_json = $3, updated_at = $4
+             where village_id = $1 and resident_id = $2"
+        )
+        .bind(village_id)
+        .bind(resident_id)
+        .bind(state_json)
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected());
+        Ok(())
+    }
+
+    pub async fn mark_inbound_handled(&mut self, inbound_id: i64, now: Timestamp) -> Result<()> {
+        on_conn!(self, |c| sqlx::query(
+            "update inbound_message set handled_at = $2 where id = $1"
+        )
+        .bind(inbound_id)
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected());
+        Ok(())
+    }
+
+    /// Next value of a per-village sequence (tickets, complaints, letter numbers of a year).
+    /// Atomic: the upsert holds the counter row until commit, so two requests never share a
+    /// number.
+    pub async fn next_counter(&mut self, village_id: &str, name: &str) -> Result<i64> {
+        let value = on_conn!(self, |c| sqlx::query(
+            "insert into village_counter (village_id, name, value) values ($1, $2, 1)
+             on conflict (village_id, name) do update set value = village_counter.value + 1
+             returning value"
+        )
+        .bind(village_id)
+        .bind(name)
+        .fetch_one(c)
+        .await?
+        .try_get::<i64, _>("value")?);
+        Ok(value)
+    }
+
+    /// The resident's requests that are still open, plus any submitted since `since`, newest
+    /// first.
+    pub async fn resident_requests(
+        &mut self,
+        village_id: &str,
+        resident_id: i64,
+        since: Timestamp,
+    ) -> Result<Vec<RequestRow>> {
+        let rows = on_conn!(self, |c| {
+            let rows = sqlx::query(
+                "select id, ticket_code, service_code, state, submitted_at from service_request
+                 where village_id = $1 and resident_id = $2
+                   and (state not in ('selesai', 'ditolak', 'dibatalkan') or submitted_at >= $3)
+                 order by id desc limit 50",
+            )
+            .bind(village_id)
+            .bind(resident_id)
+            .bind(since)
+            .fetch_all(c)
+            .await?;
+            rows.iter()
+                .map(request_row)
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        Ok(rows)
+    }
+
+    /// One request by ticket code, only if it belongs to this resident.
+    pub async fn resident_request_by_ticket(
+        &mut self,
+        village_id: &str,
+        resident_id: i64,
+        ticket_code: &str,
+    ) -> Result<Option<RequestRow>> {
+        let row = on_conn!(self, |c| {
+            let row = sqlx::query(
+                "select id, ticket_code, service_code, state, submitted_at from service_request
+                 where village_id = $1 and resident_id = $2 and ticket_code = $3",
+            )
+            .bind(village_id)
+            .bind(resident_id)
+            .bind(ticket_code)
+            .fetch_optional(c)
+            .await?;
+            row.as_ref().map(request_row).transpose()?
+        });
+        Ok(row)
+    }
+
+    pub async fn request_history(&mut self, request_id: i64) -> Result<Vec<HistoryRow>> {
+        let rows = on_conn!(self, |c| {
+            let rows = sqlx::query(
+                "select from_state, to_state, actor_kind, reason, created_at
+                 from request_status_history where request_id = $1 order by id",
+            )
+            .bind(request_id)
+            .fetch_all(c)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(HistoryRow {
+                        from_state: r.try_get("from_state")?,
+                        to_state: r.try_get("to_state")?,
+                        actor_kind: r.try_get("actor_kind")?,
+                        reason: r.try_get("reason")?,
+                        created_at: r.try_get("created_at")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        Ok(rows)
+    }
+
+    /// File a request in state `diajukan`, with its first history entry.
+    pub async fn insert_request(&mut self, r: &NewRequest<'_>) -> Result<i64> {
+        let id = on_conn!(self, |c| sqlx::query(
+            "insert into service_request (village_id, ticket_seq, ticket_code, resident_id,
+                 service_code, state, subject_name, relation, data_json, latitude, longitude,
+                 due_at, submitted_at, updated_at)
+             values ($1, $2, $3, $4, $5, 'diajukan', $6, $7, $8, $9, $10, $11, $12, $12)
+             returning id"
+        )
+        .bind(r.village_id)
+        .bind(r.ticket_seq as i32)
+        .bind(r.ticket_code)
+        .bind(r.resident_id)
+        .bind(r.service_code)
+        .bind(r.subject_name)
+        .bind(r.relation)
+        .bind(r.data_json)
+        .bind(r.latitude)
+        .bind(r.longitude)
+        .bind(r.due_at)
+        .bind(r.now)
+        .fetch_one(c)
+        .await?
+        .try_get::<i64, _>("id")?);
+        self.insert_history(
+            r.village_id,
+            id,
+            None,
+            "diajukan",
+            "resident",
+            Some(r.resident_id),
+            None,
+            r.now,
+        )
+        .await?;
+        Ok(id)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_history(
+        &mut self,
+        village_id: &str,
+        request_id: i64,
+        from_state: Option<&str>,
+        to_state: &str,
+        actor_kind: &str,
+        actor_id: Option<i64>,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<()> {
+        on_conn!(self, |c| sqlx::query(
+            "insert into request_status_history (village_id, request_id, from_state, to_state,
+                 actor_kind, actor_id, reason, created_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8)"
+        )
+        .bind(village_id)
+        .bind(request_id)
+        .bind(from_state)
+        .bind(to_state)
+        .bind(actor_kind)
+        .bind(actor_id)
+        .bind(reason)
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected());
+        Ok(())
+    }
+
+    /// Move a request from one of `from` to `to` if it is still in one of them; returns the
+    /// state it left, or `None` when it was no longer in an allowed state (someone acted first).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn transition_request(
+        &mut self,
+        village_id: &str,
+        request_id: i64,
+        from: &[&str],
+        to: &str,
+        actor_kind: &str,
+        actor_id: Option<i64>,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Option<String>> {
+        let current = on_conn!(self, |c| sqlx::query(
+            "select state from service_request where village_id = $1 and id = $2"
+        )
+        .bind(village_id)
+        .bind(request_id)
+        .fetch_optional(c)
+        .await?
+        .map(|r| r.try_get::<String, _>("state"))
+        .transpose()?);
+        let Some(current) = current.filter(|s| from.contains(&s.as_str())) else {
+            return Ok(None);
+        };
+        let closed = CLOSED_STATES.contains(&to);
+        let changed = on_conn!(self, |c| sqlx::query(
+            "update service_request set state = $3, updated_at = $4,
+                 closed_at = case when $5 then $4 else closed_at end
+             where village_id = $1 and id = $2 and state = $6"
+        )
+        .bind(village_id)
+        .bind(request_id)
+        .bind(to)
+        .bind(now)
+        .bind(closed)
+        .bind(&current)
+        .execute(c)
+        .await?
+        .rows_affected());
+        if changed != 1 {
+            return Ok(None);
+        }
+        self.insert_history(
+            village_id,
+            request_id,
+            Some(&current),
+            to,
+            actor_kind,
+            actor_id,
+            reason,
+            now,
+        )
+        .await?;
+        Ok(Some(current))
+    }
+
+    pub async fn insert_attachment(&mut self, a: &NewAttachment<'_>) -> Result<i64> {
+        let id = on_conn!(self, |c| sqlx::query(
+            "insert into attachment (village_id, request_id, complaint_id, inbound_message_id,
+                 requirement_key, media_id, mime_type, created_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8) returning id"
+        )
+        .bind(a.village_id)
+        .bind(a.request_id)
+        .bind(a.complaint_id)
+        .bind(a.inbound_message_id)
+        .bind(a.requirement_key)
+        .bind(a.media_id)
+        .bind(a.mime_type)
+        .bind(a.now)
+        .fetch_one(c)
+        .await?
+        .try_get::<i64, _>("id")?);
+        Ok(id)
+    }
+
+    /// Remember the resident's own identity for their next request.
+    pub async fn save_resident_identity(
+        &mut self,
+        resident_id: i64,
+        nik: &str,
+        name: &str,
+    ) -> Result<()> {
+        on_conn!(self, |c| sqlx::query(
+            "update resident set saved_nik = $2, saved_name = $3 where id = $1"
+        )
+        .bind(resident_id)
+        .bind(nik)
+        .bind(name)
+        .execute(c)
+        .await?
+        .rows_affected());
+        Ok(())
+    }
+
+    pub async fn insert_complaint(
+        &mut self,
+        village_id: &str,
+        code_seq: i64,
+        code: &str,
+        resident_id: i64,
+        body: &str,
+        now: Timestamp,
+    ) -> Result<i64> {
+        let id = on_conn!(self, |c| sqlx::query(
+            "insert into complaint (village_id, code_seq, code, resident_id, body, state,
+                 created_at, updated_at)
+             values ($1, $2, $3, $4, $5, 'baru', $6, $6) returning id"
+        )
+        .bind(village_id)
+        .bind(code_seq as i32)
+        .bind(code)
+        .bind(resident_id)
+        .bind(body)
+        .bind(now)
+        .fetch_one(c)
+        .await?
+        .try_get::<i64, _>("id")?);
+        Ok(id)
+    }
+
+    /// The resident's most recent complaint, for a photo sent after it.
+    pub async fn latest_complaint(
+        &mut self,
+        village_id: &str,
+        resident_id: i64,
+    ) -> Result<Option<i64>> {
+        let id = on_conn!(self, |c| sqlx::query(
+            "select id from complaint where village_id = $1 and resident_id = $2
+             order by id desc limit 1"
+        )
+        .bind(village_id)
+        .bind(resident_id)
+        .fetch_optional(c)
+        .await?
+        .map(|r| r.try_get::<i64, _>("id"))
+        .transpose()?);
+        Ok(id)
+    }
+}
+
+fn request_row<R: Row>(r: &R) -> Result<RequestRow, sqlx::Error>
+where
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    i64: sqlx::Type<R::Database> + for<'d> sqlx::Decode<'d, R::Database>,
+    String: sqlx::Type<R::Database> + for<'d> sqlx::Decode<'d, R::Database>,
+    Timestamp: sqlx::Type<R::Database> + for<'d> sqlx::Decode<'d, R::Database>,
+{
+    Ok(RequestRow {
+        id: r.try_get("id")?,
+        ticket_code: r.try_get("ticket_code")?,
+        service_code: r.try_get("service_code")?,
+        state: r.try_get("state")?,
+        submitted_at: r.try_get("submitted_at")?,
+    })
+}
