@@ -28,6 +28,9 @@ enum Command {
     Migrate,
     /// Load and validate the configuration, print a summary (secrets hidden) and exit.
     CheckConfig,
+    /// Read messages one per line from standard input; print each one's intent labels
+    /// (comma-separated) on its own line.
+    Classify,
 }
 
 fn main() -> ExitCode {
@@ -40,6 +43,9 @@ fn main() -> ExitCode {
         }
     };
     kentongan::telemetry::init(settings.log_format);
+    if matches!(cli.command, Some(Command::Classify)) {
+        return classify(&settings);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -67,6 +73,7 @@ fn main() -> ExitCode {
                 store.close().await;
                 Ok(())
             }
+            Command::Classify => Ok(()),
             Command::CheckConfig => {
                 print!("{}", settings.summary());
                 let service = ConversationService::load(&settings.conversation, &settings.villages)
@@ -98,4 +105,38 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `kentongan classify`: the recogniser as a filter, for evaluation on labelled sets.
+fn classify(settings: &Settings) -> ExitCode {
+    use std::io::{BufRead, Write};
+    let service = match ConversationService::load(&settings.conversation, &settings.villages) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!(
+                "kentongan: service catalogue {}: {e}",
+                settings.conversation.services_file.display()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    for line in stdin.lock().lines() {
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("kentongan: cannot read standard input: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let labels = service.recogniser().labels(&line);
+        if writeln!(stdout, "{}", labels.join(",")).is_err() {
+            return ExitCode::FAILURE;
+        }
+    }
+    if stdout.flush().is_err() {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
 }

@@ -87,3 +87,33 @@ fn migrate_creates_the_embedded_database() {
     assert!(out.status.success());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn classify_labels_each_line_of_standard_input() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kentongan"))
+        .arg("classify")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("KENTONGAN_CONFIG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("kentongan runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("mw urus sckc gmn caranya\nbukan skck, sktm\nisun arep gawe akta procot\nskck dan sktm\n\n".as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        lines,
+        vec!["skck", "sktm", "akta_lahir", "skck,sktm", "none"]
+    );
+}
