@@ -13,6 +13,9 @@ use tower_http::trace::TraceLayer;
 use crate::config::{Mode, Secret, Settings};
 use crate::conversation::ConversationService;
 use crate::metrics::Metrics;
+use crate::outbound::outbox::{OutboxWorker, Transport};
+use crate::outbound::sandbox::Sandbox;
+use crate::outbound::GraphClient;
 use crate::store::Store;
 use crate::webhook::ingest::Routing;
 
@@ -27,8 +30,10 @@ struct StateInner {
     routing: Routing,
     app_secret: Secret,
     verify_token: Option<Secret>,
-    metrics: Metrics,
+    metrics: Arc<Metrics>,
     conversation: Arc<ConversationService>,
+    outbox_wake: Arc<tokio::sync::Notify>,
+    sandbox: Option<Arc<Sandbox>>,
 }
 
 impl AppState {
@@ -50,6 +55,14 @@ impl AppState {
     pub fn conversation(&self) -> &ConversationService {
         &self.inner.conversation
     }
+    /// Tell the outbox worker that new messages are queued.
+    pub fn wake_outbox(&self) {
+        self.inner.outbox_wake.notify_one();
+    }
+    /// The local stand-in for Meta, in sandbox mode.
+    pub fn sandbox(&self) -> Option<&Arc<Sandbox>> {
+        self.inner.sandbox.as_ref()
+    }
 }
 
 pub struct Application {
@@ -57,6 +70,8 @@ pub struct Application {
     router: Router,
     store: Store,
     local_addr: SocketAddr,
+    worker: Option<Arc<OutboxWorker>>,
+    state: AppState,
 }
 
 impl Application {
@@ -94,20 +109,52 @@ impl Application {
                 .iter()
                 .map(|v| (Settings::routing_number(v), v.id.clone())),
         );
+        let metrics = Arc::new(Metrics::default());
+        let (transport, sandbox) = match &settings.whatsapp.access_token {
+            Some(token) => (
+                Transport::Graph(
+                    GraphClient::new(
+                        &settings.whatsapp.graph_url,
+                        token.clone(),
+                        std::time::Duration::from_secs(10),
+                    )
+                    .context("building the Graph API client")?,
+                ),
+                None,
+            ),
+            None => {
+                let sandbox = Arc::new(Sandbox::new());
+                (Transport::Sandbox(sandbox.clone()), Some(sandbox))
+            }
+        };
+        let numbers = settings
+            .villages
+            .iter()
+            .map(|v| (v.id.clone(), Settings::routing_number(v)))
+            .collect();
+        let worker = Arc::new(OutboxWorker::new(
+            store.clone(),
+            transport,
+            numbers,
+            settings.outbox.clone(),
+            Some(metrics.clone()),
+        ));
         let state = AppState {
             inner: Arc::new(StateInner {
                 store: store.clone(),
                 routing,
                 app_secret,
                 verify_token: settings.whatsapp.verify_token.clone(),
-                metrics: Metrics::default(),
+                metrics,
                 conversation,
+                outbox_wake: worker.wake.clone(),
+                sandbox,
             }),
         };
         let router = Router::new()
             .merge(crate::webhook::router(settings.webhook_body_limit))
             .merge(crate::ops::router())
-            .with_state(state)
+            .with_state(state.clone())
             .layer(
                 TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                     // Span named by the matched route, never by the raw URI (query strings can
@@ -144,6 +191,8 @@ impl Application {
             router,
             store,
             local_addr,
+            worker: settings.run_outbox_worker.then_some(worker),
+            state,
         })
     }
 
@@ -155,16 +204,28 @@ impl Application {
         &self.store
     }
 
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
     /// Serve until `shutdown` completes; then stop accepting, let in-flight requests finish,
     /// and close the database pool.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let worker = self.worker.map(|w| tokio::spawn(w.run(stop_rx)));
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await?;
-        tracing::info!("HTTP server stopped; closing the database");
+        // The worker finishes the sends it has in flight and records them before the pool
+        // closes; what it had not claimed stays queued for the next start.
+        let _ = stop_tx.send(true);
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
+        tracing::info!("HTTP server and outbox worker stopped; closing the database");
         self.store.close().await;
         Ok(())
     }

@@ -70,6 +70,8 @@ struct FileConfig {
     #[serde(default)]
     conversation: FileConversation,
     #[serde(default)]
+    outbox: FileOutbox,
+    #[serde(default)]
     village: Vec<VillageConfig>,
 }
 
@@ -111,6 +113,21 @@ struct FileDatabase {
 #[serde(deny_unknown_fields)]
 struct FileWhatsApp {
     graph_url: Option<String>,
+    /// Language code of the approved templates.
+    template_language: Option<String>,
+    /// Template for messages outside the 24-hour window whose purpose has none of its own.
+    fallback_template: Option<String>,
+    /// Template per message purpose (status_update, delivery_notice, reminder, …).
+    #[serde(default)]
+    templates: std::collections::HashMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileOutbox {
+    rate_per_sec: Option<f64>,
+    max_attempts: Option<i64>,
+    batch: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -240,6 +257,10 @@ pub struct Settings {
     pub whatsapp: WhatsAppSettings,
     pub log_format: LogFormat,
     pub conversation: ConversationSettings,
+    pub outbox: crate::outbound::outbox::OutboxSettings,
+    /// Whether this process runs the outbox worker (`KENTONGAN_OUTBOX_WORKER=off` disables it,
+    /// e.g. for an instance that only receives webhooks).
+    pub run_outbox_worker: bool,
     pub villages: Vec<VillageConfig>,
 }
 
@@ -335,7 +356,7 @@ impl Settings {
         };
 
         let graph_url = env("WHATSAPP_GRAPH_URL")
-            .or(file.whatsapp.graph_url)
+            .or(file.whatsapp.graph_url.clone())
             .unwrap_or_else(|| DEFAULT_GRAPH_URL.to_string());
         let graph_url = graph_url.trim().trim_end_matches('/').to_string();
         if !(graph_url.starts_with("https://") || graph_url.starts_with("http://")) {
@@ -381,6 +402,33 @@ impl Settings {
             ));
         }
 
+        let defaults = crate::outbound::outbox::OutboxSettings::default();
+        let outbox = crate::outbound::outbox::OutboxSettings {
+            batch: file.outbox.batch.unwrap_or(defaults.batch).clamp(1, 500),
+            rate_per_sec: file.outbox.rate_per_sec.unwrap_or(defaults.rate_per_sec),
+            max_attempts: file.outbox.max_attempts.unwrap_or(defaults.max_attempts),
+            templates: crate::outbound::outbox::TemplateSettings {
+                default: file.whatsapp.fallback_template.clone(),
+                by_purpose: file.whatsapp.templates.clone(),
+                language: file
+                    .whatsapp
+                    .template_language
+                    .clone()
+                    .unwrap_or_else(|| "id".into()),
+            },
+            ..defaults
+        };
+        if !(outbox.rate_per_sec > 0.0 && outbox.rate_per_sec <= 1000.0) || outbox.max_attempts < 1
+        {
+            return Err(invalid(
+                "outbox.rate_per_sec must be between 0 and 1000 (Meta's highest tier) and outbox.max_attempts at least 1",
+            ));
+        }
+        let run_outbox_worker = !matches!(
+            env("KENTONGAN_OUTBOX_WORKER").as_deref().map(str::trim),
+            Some("off" | "0" | "false" | "no")
+        );
+
         let mut villages = file.village;
         assign_env_phone_number_id(&mut villages, env("WHATSAPP_PHONE_NUMBER_ID"))?;
         let settings = Settings {
@@ -391,6 +439,8 @@ impl Settings {
             whatsapp,
             log_format,
             conversation,
+            outbox,
+            run_outbox_worker,
             villages,
         };
         settings.validate()?;

@@ -60,6 +60,10 @@ pub struct Metrics {
     latency_sum_micros: AtomicU64,
     /// Unix seconds of the last webhook that was stored; 0 when none yet.
     last_webhook_unix: AtomicU64,
+    outbound_sent: AtomicU64,
+    outbound_retried: AtomicU64,
+    outbound_failed: AtomicU64,
+    outbound_reclaimed: AtomicU64,
 }
 
 impl Metrics {
@@ -98,6 +102,17 @@ impl Metrics {
             .fetch_add(stored as u64, Ordering::Relaxed);
         self.statuses_duplicate
             .fetch_add(duplicate as u64, Ordering::Relaxed);
+    }
+
+    /// Outbox events: `sent`, `retried`, `failed`, `reclaimed` (possibly sent twice).
+    pub fn outbound(&self, event: &str, n: usize) {
+        let counter = match event {
+            "sent" => &self.outbound_sent,
+            "retried" => &self.outbound_retried,
+            "failed" => &self.outbound_failed,
+            _ => &self.outbound_reclaimed,
+        };
+        counter.fetch_add(n as u64, Ordering::Relaxed);
     }
 
     pub fn unrouted(&self, n: usize) {
@@ -166,6 +181,26 @@ impl Metrics {
                 "kentongan_statuses_duplicate_total",
                 "Status callbacks already stored.",
                 &self.statuses_duplicate,
+            ),
+            (
+                "kentongan_outbound_sent_total",
+                "Outbound messages accepted by the Cloud API (or the sandbox).",
+                &self.outbound_sent,
+            ),
+            (
+                "kentongan_outbound_retried_total",
+                "Outbound send attempts that will be retried.",
+                &self.outbound_retried,
+            ),
+            (
+                "kentongan_outbound_failed_total",
+                "Outbound messages given up as failed.",
+                &self.outbound_failed,
+            ),
+            (
+                "kentongan_outbound_reclaimed_total",
+                "Outbound messages claimed by a worker that died mid-send (may be sent twice).",
+                &self.outbound_reclaimed,
             ),
             (
                 "kentongan_webhook_unrouted_total",

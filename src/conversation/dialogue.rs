@@ -342,35 +342,46 @@ pub fn step(mut conv: Conversation, event: Event, ctx: &Ctx) -> (Conversation, V
     if ctx.first_contact && !matches!(event, Event::Ignored) {
         out.text(texts::welcome(ctx.village_name));
     }
-    if idle && conv.draft.is_some() && !matches!(conv.stage, Stage::Resume { .. }) {
-        // A strong new intent wins; anything else gets the offer to resume.
-        let strong = match &event {
-            Event::Text(t) => {
-                let r = ctx.recogniser.recognise(t);
-                !r.unsure && r.intents.iter().any(|i| *i != Intent::None)
-            }
-            Event::Reply { .. } => true,
-            _ => false,
-        };
-        if !strong {
-            let title = draft_service(&conv, ctx)
-                .map(|s| s.title.clone())
-                .unwrap_or_default();
-            let previous = std::mem::take(&mut conv.stage);
-            conv.stage = Stage::Resume {
-                previous: Box::new(previous),
-            };
-            out.buttons(
-                texts::resume_offer(&title),
-                &[
-                    (ids::RESUME_YES, texts::RESUME_YES),
-                    (ids::RESUME_NO, texts::RESUME_NO),
-                ],
-            );
-            return (conv, out.actions);
+    if idle && conv.draft.is_none() {
+        // A question left open long ago no longer stands: a "ya" or a photo days later must not
+        // cancel a request or land in an old complaint.
+        if matches!(
+            conv.stage,
+            Stage::Complaint
+                | Stage::ComplaintFiled
+                | Stage::ConfirmCancel { .. }
+                | Stage::PickCancel
+                | Stage::Guess { .. }
+        ) {
+            conv.stage = Stage::Idle;
         }
-        conv.draft = None;
-        conv.stage = Stage::Idle;
+    }
+    if idle && conv.draft.is_some() && !matches!(conv.stage, Stage::Resume { .. }) {
+        match after_idle(&event, ctx) {
+            AfterIdle::Continue => {}
+            AfterIdle::StartOver => {
+                conv.draft = None;
+                conv.queued.clear();
+                conv.stage = Stage::Idle;
+            }
+            AfterIdle::Offer => {
+                let title = draft_service(&conv, ctx)
+                    .map(|s| s.title.clone())
+                    .unwrap_or_default();
+                let previous = std::mem::take(&mut conv.stage);
+                conv.stage = Stage::Resume {
+                    previous: Box::new(previous),
+                };
+                out.buttons(
+                    texts::resume_offer(&title),
+                    &[
+                        (ids::RESUME_YES, texts::RESUME_YES),
+                        (ids::RESUME_NO, texts::RESUME_NO),
+                    ],
+                );
+                return (conv, out.actions);
+            }
+        }
     }
     match event {
         Event::Ignored => {}
@@ -386,6 +397,55 @@ pub fn step(mut conv: Conversation, event: Event, ctx: &Ctx) -> (Conversation, V
         Event::Text(text) => on_text(&mut conv, &text, ctx, &mut out),
     }
     (conv, out.actions)
+}
+
+enum AfterIdle {
+    /// Handle the event as usual, keeping the half-filled request.
+    Continue,
+    /// A new request or a complaint: the old draft is dropped.
+    StartOver,
+    /// Ask whether to resume first.
+    Offer,
+}
+
+/// What a message after a long pause means for the half-filled request.
+fn after_idle(event: &Event, ctx: &Ctx) -> AfterIdle {
+    match event {
+        Event::Text(t) => {
+            let r = ctx.recogniser.recognise(t);
+            if r.unsure {
+                return AfterIdle::Offer;
+            }
+            let starts_over = r.intents.iter().any(|i| match i {
+                Intent::Service(_) | Intent::Aduan => true,
+                Intent::Menu => is_menu_word(&normalise(t)),
+                _ => false,
+            });
+            // Asking for a status or to cancel is about what exists: the draft stays.
+            let about_existing = r
+                .intents
+                .iter()
+                .any(|i| matches!(i, Intent::Status | Intent::Batal));
+            if starts_over {
+                AfterIdle::StartOver
+            } else if about_existing {
+                AfterIdle::Continue
+            } else {
+                AfterIdle::Offer
+            }
+        }
+        // A tap on a menu row starts something new; a tap on a button of the pending question
+        // (Kirim on the summary, a choice) answers it.
+        Event::Reply { id, .. } => {
+            if id.starts_with(ids::SERVICE) || id.starts_with("menu:") {
+                AfterIdle::StartOver
+            } else {
+                AfterIdle::Continue
+            }
+        }
+        Event::Ignored => AfterIdle::Continue,
+        _ => AfterIdle::Offer,
+    }
 }
 
 fn draft_service<'c>(conv: &Conversation, ctx: &Ctx<'c>) -> Option<&'c Service> {
@@ -460,6 +520,12 @@ fn is_no(norm: &str) -> bool {
             | "dereng"
             | "jangan"
     )
+}
+
+/// "jangan dibatalkan", "tidak jadi batal": a no, even though it says "batal".
+fn has_negation(norm: &str) -> bool {
+    norm.split_whitespace()
+        .any(|w| is_no(w) || matches!(w, "ndak" | "nda" | "gk" | "tak" | "ojo" | "aja" | "ampun"))
 }
 
 fn is_later(norm: &str) -> bool {
@@ -571,8 +637,22 @@ fn is_menu_word(norm: &str) -> bool {
 fn on_text(conv: &mut Conversation, text: &str, ctx: &Ctx, out: &mut Out) {
     let norm = normalise(text);
     // Answers to the current question come first; commands interrupt.
+    if matches!(conv.stage, Stage::PickCancel)
+        && TicketCode::find_in_text(text, ctx.ticket_prefix).is_some()
+    {
+        // Typing the ticket from the list picks it.
+        return on_batal(conv, text, ctx, out);
+    }
     if let Some(cmd) = command_in(text, ctx) {
-        if !(matches!(conv.stage, Stage::Complaint) && cmd == Intent::Aduan) {
+        // "Ya, batalkan" typed at a cancel question is the answer, not a new cancel.
+        let answers_cancel_question = cmd == Intent::Batal
+            && matches!(
+                conv.stage,
+                Stage::ConfirmDropDraft { .. } | Stage::ConfirmCancel { .. }
+            );
+        let answers_complaint_prompt =
+            matches!(conv.stage, Stage::Complaint) && cmd == Intent::Aduan;
+        if !answers_cancel_question && !answers_complaint_prompt {
             return on_intents(conv, text, vec![cmd], ctx, out);
         }
     }
@@ -617,7 +697,7 @@ fn on_text(conv: &mut Conversation, text: &str, ctx: &Ctx, out: &mut Out) {
             }
         }
         Stage::ConfirmDropDraft { .. } => {
-            let id = if is_yes(&norm) || norm.contains("batal") {
+            let id = if !has_negation(&norm) && (is_yes(&norm) || norm.contains("batal")) {
                 ids::DROP_YES
             } else {
                 ids::DROP_NO
@@ -625,7 +705,7 @@ fn on_text(conv: &mut Conversation, text: &str, ctx: &Ctx, out: &mut Out) {
             on_reply(conv, id, "", ctx, out)
         }
         Stage::ConfirmCancel { .. } => {
-            let id = if is_yes(&norm) || norm.contains("batal") {
+            let id = if !has_negation(&norm) && (is_yes(&norm) || norm.contains("batal")) {
                 ids::CANCEL_YES
             } else {
                 ids::CANCEL_NO
@@ -649,7 +729,7 @@ fn on_text(conv: &mut Conversation, text: &str, ctx: &Ctx, out: &mut Out) {
             });
         }
         Stage::EditPick => {
-            if let Some(index) = field_by_word(conv, &norm, ctx) {
+            if let Some((index, _)) = field_by_word(conv, &norm, ctx) {
                 conv.stage = Stage::Field {
                     index,
                     editing: true,
@@ -720,7 +800,18 @@ fn on_intents(conv: &mut Conversation, text: &str, intents: Vec<Intent>, ctx: &C
         .collect();
     if let Some((first, rest)) = services.split_first() {
         let rest = rest.iter().map(|s| s.code.clone()).collect();
-        return start_service(conv, first, rest, relation_in(&normalise(text)), ctx, out);
+        // Where the form asks for the reporter (birth, death), "akta anak saya" names the
+        // subject of the letter, not someone the resident applies for.
+        let reporter_form = first
+            .fields
+            .iter()
+            .any(|f| f.key == "nik" && f.label.to_lowercase().contains("pelapor"));
+        let relation = if reporter_form {
+            None
+        } else {
+            relation_in(&normalise(text))
+        };
+        return start_service(conv, first, rest, relation, ctx, out);
     }
     match intents.first().unwrap_or(&Intent::None) {
         Intent::Status => {
@@ -1356,22 +1447,40 @@ fn validate(field: &Field, text: &str, ctx: &Ctx) -> Result<(String, Option<Stri
                     return Ok((o.clone(), None));
                 }
             }
-            field
+            if let Some(o) = field.options.iter().find(|o| normalise(o) == norm) {
+                return Ok((o.clone(), None));
+            }
+            // Otherwise the option sharing the most words with the answer, if only one does
+            // ("untuk beasiswa" → "Sekolah / beasiswa").
+            let words: Vec<&str> = norm.split_whitespace().collect();
+            let scores: Vec<usize> = field
                 .options
                 .iter()
-                .find(|o| {
-                    let on = normalise(o);
-                    on == norm
-                        || on
-                            .split_whitespace()
-                            .next()
-                            .is_some_and(|w| norm.contains(w))
+                .map(|o| {
+                    normalise(o)
+                        .split_whitespace()
+                        .filter(|w| w.len() >= 3 && words.contains(w))
+                        .count()
                 })
-                .map(|o| (o.clone(), None))
-                .ok_or_else(|| "Mohon pilih salah satu pilihan yang tersedia.".to_string())
+                .collect();
+            let best = scores.iter().copied().max().unwrap_or(0);
+            let mut winners = field
+                .options
+                .iter()
+                .zip(&scores)
+                .filter(|(_, s)| **s == best);
+            match (best, winners.next(), winners.next()) {
+                (1.., Some((o, _)), None) => Ok((o.clone(), None)),
+                _ => Err("Mohon pilih salah satu pilihan yang tersedia.".to_string()),
+            }
         }
         FieldKind::Text => {
             let value = trimmed.split_whitespace().collect::<Vec<_>>().join(" ");
+            // Several questions say "ketik - jika tidak ada".
+            if value == "-" && (!field.required || field.question.contains("ketik -")) {
+                let stored = if field.required { "-" } else { "" };
+                return Ok((stored.to_string(), None));
+            }
             if value.chars().filter(|c| c.is_alphanumeric()).count() < 2 {
                 return Err("Mohon tulis jawabannya dengan huruf, ya.".into());
             }
@@ -1396,19 +1505,42 @@ fn correction(conv: &mut Conversation, text: &str, ctx: &Ctx, out: &mut Out) -> 
         .trim()
         .to_string();
     let service = draft_service(conv, ctx)?;
-    let Some(index) = field_by_word(conv, &rest, ctx) else {
+    let verb = norm.split_whitespace().next().unwrap_or_default();
+    if let Stage::Field { index, .. } = conv.stage {
+        // "Ubah data" is also an option of some questions: an answer wins over a correction.
+        let current = service.fields.get(index)?;
+        if current.kind == FieldKind::Choice && validate(current, text, ctx).is_ok() {
+            return None;
+        }
+    }
+    let Some((index, word)) = field_by_word(conv, &rest, ctx) else {
+        // "ganti"/"ubah" followed by something that names no field is an ordinary answer
+        // ("ganti rugi", "ubah data"); "salah" alone asks which part to change.
+        if matches!(conv.stage, Stage::Field { .. })
+            && matches!(verb, "ganti" | "ubah")
+            && !rest.is_empty()
+        {
+            return None;
+        }
         on_reply(conv, ids::EDIT, "", ctx, out);
         return Some(true);
     };
     let field = &service.fields[index];
-    // What follows the field's name is the new value.
+    // What follows the field's name is the new value. ASCII lowercasing keeps byte offsets, so
+    // the index found is valid in the original text.
     let original = text.trim();
-    let value_start = original
-        .to_lowercase()
-        .find(&field_word(field))
-        .map(|i| i + field_word(field).len())
+    let lower = original.to_ascii_lowercase();
+    let value_start = lower
+        .find(&word)
+        .map(|i| i + word.len())
+        .or_else(|| {
+            let key = field_word(field);
+            lower.find(&key).map(|i| i + key.len())
+        })
         .unwrap_or(original.len());
-    let mut value = original[value_start.min(original.len())..]
+    let mut value = original
+        .get(value_start.min(original.len())..)
+        .unwrap_or_default()
         .trim()
         .to_string();
     for filler in [
@@ -1422,12 +1554,19 @@ fn correction(conv: &mut Conversation, text: &str, ctx: &Ctx, out: &mut Out) -> 
         "yg benar",
         "adalah",
     ] {
-        if let Some(v) = value
-            .to_lowercase()
-            .strip_prefix(filler)
-            .map(|_| value[filler.len()..].trim().to_string())
-        {
-            value = v;
+        let lower = value.to_ascii_lowercase();
+        let Some(after) = lower.strip_prefix(filler) else {
+            continue;
+        };
+        // Only a whole word: "Sayaka" is a name, not "saya" + "ka".
+        let whole_word = !filler.chars().all(char::is_alphabetic)
+            || after.chars().next().is_none_or(|c| !c.is_alphanumeric());
+        if whole_word {
+            value = value
+                .get(filler.len()..)
+                .unwrap_or_default()
+                .trim()
+                .to_string();
         }
     }
     let value = value
@@ -1478,18 +1617,31 @@ fn field_word(field: &Field) -> String {
     field.key.replace('_', " ").to_lowercase()
 }
 
-fn field_by_word(conv: &Conversation, norm: &str, ctx: &Ctx) -> Option<usize> {
+/// The field a correction names, and the words that named it. The longest name wins, so
+/// "nama anak Siti" picks the child's name rather than the reporter's.
+fn field_by_word(conv: &Conversation, norm: &str, ctx: &Ctx) -> Option<(usize, String)> {
     let service = draft_service(conv, ctx)?;
-    service.fields.iter().position(|f| {
-        let key = field_word(f);
-        let label = normalise(&f.label);
-        norm.starts_with(&key)
-            || norm.starts_with(&label)
-            || label
+    let starts = |w: &str| {
+        norm == w || norm.starts_with(&format!("{w} ")) || (w.len() >= 3 && norm.starts_with(w))
+    };
+    service
+        .fields
+        .iter()
+        .enumerate()
+        .flat_map(|(i, f)| {
+            let label = normalise(&f.label);
+            let first = label
                 .split_whitespace()
                 .next()
-                .is_some_and(|w| w.len() >= 3 && norm.starts_with(w))
-    })
+                .filter(|w| w.len() >= 3)
+                .map(str::to_string);
+            [Some(field_word(f)), Some(label), first]
+                .into_iter()
+                .flatten()
+                .filter(|w| starts(w))
+                .map(move |w| (i, w))
+        })
+        .max_by_key(|(i, w)| (w.len(), std::cmp::Reverse(*i)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1584,15 +1736,20 @@ fn on_media(
 fn on_location(conv: &mut Conversation, loc: Location, ctx: &Ctx, out: &mut Out) {
     // An address question is answered by the shared location.
     if let Stage::Field { index, editing } = conv.stage.clone() {
-        let is_address = draft_service(conv, ctx)
+        let address_key = draft_service(conv, ctx)
             .and_then(|s| s.fields.get(index))
-            .is_some_and(|f| f.key.contains("alamat") && f.kind == FieldKind::Text);
-        if is_address {
+            .filter(|f| f.key.contains("alamat") && f.kind == FieldKind::Text)
+            .map(|f| f.key.clone());
+        if let Some(key) = address_key {
             let value = match &loc.label {
                 Some(label) => format!("{label} ({:.6}, {:.6})", loc.latitude, loc.longitude),
                 None => format!("Lokasi {:.6}, {:.6}", loc.latitude, loc.longitude),
             };
-            conv.location = Some(loc);
+            // Only the home address is where the letter is delivered; a business or a
+            // destination address is not.
+            if key == "alamat" {
+                conv.location = Some(loc);
+            }
             return answer_field(conv, index, editing, &value, ctx, out);
         }
     }
@@ -1699,3 +1856,7 @@ pub fn expected_completion(
         h => format!("{} hari kerja", h.div_ceil(24)),
     }
 }
+
+#[cfg(test)]
+#[path = "dialogue_tests.rs"]
+mod tests;

@@ -133,6 +133,22 @@ impl ConversationService {
             office: village.office_hours(),
         };
         let (next, actions) = dialogue::step(conversation, event, &ctx);
+        if !actions.is_empty() {
+            // Blue ticks and "typing…" first; the per-recipient order of the outbox keeps it
+            // ahead of the reply.
+            let receipt = serde_json::json!({ "message_id": inbound.message.id }).to_string();
+            tx.enqueue(
+                inbound.village_id,
+                Some(inbound.resident_id),
+                inbound.recipient,
+                "mark_read",
+                "read",
+                &receipt,
+                None,
+                now,
+            )
+            .await?;
+        }
         for action in actions {
             self.perform(tx, inbound, village, &ctx, action, now)
                 .await?;

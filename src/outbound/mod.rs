@@ -1,10 +1,12 @@
-//! Outbound messages: what can be sent and its limits, and the delivery status machine (the
-//! Graph API client and the outbox worker build on these).
+//! Outbound messages: what can be sent and its limits, the Graph API client, the outbox worker
+//! that delivers every message, the local sandbox, and the delivery status machine.
 
 pub mod error;
 pub mod graph;
 pub mod media;
 pub mod message;
+pub mod outbox;
+pub mod sandbox;
 mod status;
 
 pub use error::{retry_delay, ApiError, Backoff, ErrorClass, GraphError, MediaError};

@@ -34,7 +34,9 @@ macro_rules! on_conn {
     };
 }
 
+mod outbox;
 mod requests;
+pub use outbox::{AttemptOutcome, AttemptRow, ClaimedMessage, OutboxCounts};
 pub use requests::{
     ConversationRow, HistoryRow, NewAttachment, NewRequest, RequestRow, CLOSED_STATES,
 };
@@ -674,7 +676,7 @@ impl Tx {
         Ok(())
     }
 
-    /// Queue a message for sending; the outbox worker delivers it.
+    /// Queue a reply for sending; the outbox worker delivers it.
     pub async fn enqueue_outbound(
         &mut self,
         village_id: &str,
@@ -684,21 +686,17 @@ impl Tx {
         body_json: &str,
         now: Timestamp,
     ) -> Result<i64> {
-        let id = on_conn!(self, |c| sqlx::query(
-            "insert into outbound_message (village_id, resident_id, recipient, kind, body_json,
-                 status, next_attempt_at, created_at, updated_at)
-             values ($1, $2, $3, $4, $5, 'queued', $6, $6, $6) returning id"
+        self.enqueue(
+            village_id,
+            resident_id,
+            recipient,
+            kind,
+            "reply",
+            body_json,
+            None,
+            now,
         )
-        .bind(village_id)
-        .bind(resident_id)
-        .bind(recipient)
-        .bind(kind)
-        .bind(body_json)
-        .bind(now)
-        .fetch_one(c)
-        .await?
-        .try_get::<i64, _>("id")?);
-        Ok(id)
+        .await
     }
 
     /// Record that Meta accepted an outbound message under `wamid`, then fold in any status

@@ -400,6 +400,27 @@ async fn store_status(
     report.new_statuses += 1;
     if st.status == "failed" {
         tracing::warn!(wamid = %st.id, code = error_code, title = error_title.unwrap_or(""), "outbound message failed");
+        // 131047 often arrives late, as a status: the resident's window had closed. Send the
+        // same content again as a template.
+        if error_code == Some(131047) {
+            if let Some((_, resident_id, recipient, kind, body_json)) =
+                tx.outbound_by_wamid(s.village_id, &st.id).await?
+            {
+                if kind != "template" && kind != "mark_read" {
+                    tx.enqueue(
+                        s.village_id,
+                        resident_id,
+                        &recipient,
+                        "template_resend",
+                        "reply",
+                        &body_json,
+                        None,
+                        received_at,
+                    )
+                    .await?;
+                }
+            }
+        }
     }
     if tx
         .apply_status(

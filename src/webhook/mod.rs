@@ -123,6 +123,9 @@ async fn receive(
                 unrouted = report.unrouted,
                 "webhook stored"
             );
+            if !report.new_messages.is_empty() || report.new_statuses > 0 {
+                state.wake_outbox();
+            }
             metrics.webhook(WebhookOutcome::Stored, started.elapsed());
             StatusCode::OK.into_response()
         }

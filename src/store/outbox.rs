@@ -1,0 +1,396 @@
+//! The outbox: claiming due messages for sending and recording what came of each attempt.
+
+use sqlx::Row;
+
+use super::{Result, Store, Timestamp, Tx};
+
+/// A claimed outbound message, ready to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedMessage {
+    pub id: i64,
+    pub village_id: String,
+    pub resident_id: Option<i64>,
+    pub recipient: String,
+    pub kind: String,
+    pub purpose: String,
+    pub body_json: String,
+    pub reply_to: Option<String>,
+    /// Including this one.
+    pub attempts: i64,
+    /// When the recipient last wrote to us (start of the 24-hour window), if known.
+    pub last_inbound_at: Option<Timestamp>,
+}
+
+/// What happened to one send attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptOutcome<'a> {
+    Sent {
+        wamid: &'a str,
+    },
+    /// Done without a message id (a read receipt).
+    Done,
+    /// Try again at `at`.
+    Retry {
+        at: Timestamp,
+    },
+    /// Rewritten as a template (outside the 24-hour window); send again now.
+    Template {
+        body_json: &'a str,
+    },
+    Failed,
+    /// Sending is paused (credentials broken); the attempt does not count.
+    Paused,
+}
+
+impl AttemptOutcome<'_> {
+    fn label(&self) -> &'static str {
+        match self {
+            AttemptOutcome::Sent { .. } | AttemptOutcome::Done => "sent",
+            AttemptOutcome::Retry { .. } => "retry",
+            AttemptOutcome::Template { .. } => "template",
+            AttemptOutcome::Failed => "failed",
+            AttemptOutcome::Paused => "paused",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptRow {
+    pub outcome: String,
+    pub http_status: Option<i64>,
+    pub error_code: Option<i64>,
+}
+
+/// Counts for the health panel and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxCounts {
+    pub queued: i64,
+    pub sending: i64,
+    pub sent: i64,
+    pub failed: i64,
+}
+
+impl Store {
+    /// Claim up to `limit` due messages. A message is due when its time has come and no earlier
+    /// message to the same recipient is still unsent, so replies never overtake each other.
+    /// On Postgres, rows claimed by another worker are skipped (`for update skip locked`);
+    /// SQLite has a single writer, so the claim is atomic as it is.
+    pub async fn claim_outbound(
+        &self,
+        limit: i64,
+        lease_secs: i64,
+        now: Timestamp,
+    ) -> Result<Vec<ClaimedMessage>> {
+        let mut tx = self.begin().await?;
+        let lock = match tx {
+            Tx::Postgres(_) => "for update of o skip locked",
+            Tx::Sqlite(..) => "",
+        };
+        let lease = Timestamp::from(now.as_datetime() + chrono::Duration::seconds(lease_secs));
+        let sql = format!(
+            "update outbound_message set status = 'sending', claimed_until = $3,
+                 attempts = attempts + 1, updated_at = $1
+             where id in (
+                 select o.id from outbound_message o
+                 where o.status = 'queued' and o.next_attempt_at <= $1
+                   and not exists (
+                       select 1 from outbound_message p
+                       where p.village_id = o.village_id and p.recipient = o.recipient
+                         and p.id < o.id and p.status in ('queued', 'sending'))
+                 order by o.id limit $2 {lock})
+             returning id, village_id, resident_id, recipient, kind, purpose, body_json, reply_to, attempts"
+        );
+        let mut claimed = on_conn!(&mut tx, |c| {
+            let rows = sqlx::query(&sql)
+                .bind(now)
+                .bind(limit)
+                .bind(lease)
+                .fetch_all(c)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ClaimedMessage {
+                        id: r.try_get("id")?,
+                        village_id: r.try_get("village_id")?,
+                        resident_id: r.try_get("resident_id")?,
+                        recipient: r.try_get("recipient")?,
+                        kind: r.try_get("kind")?,
+                        purpose: r.try_get("purpose")?,
+                        body_json: r.try_get("body_json")?,
+                        reply_to: r.try_get("reply_to")?,
+                        attempts: r.try_get::<i32, _>("attempts").map(i64::from)?,
+                        last_inbound_at: None,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        for m in claimed.iter_mut() {
+            if let Some(resident) = m.resident_id {
+                m.last_inbound_at = on_conn!(&mut tx, |c| sqlx::query(
+                    "select last_inbound_at from resident where id = $1"
+                )
+                .bind(resident)
+                .fetch_optional(c)
+                .await?
+                .map(|r| r.try_get::<Timestamp, _>("last_inbound_at"))
+                .transpose()?);
+            }
+        }
+        tx.commit().await?;
+        claimed.sort_by_key(|m| m.id);
+        Ok(claimed)
+    }
+
+    /// Return claims whose lease ran out (their worker died mid-send) to the queue. Their send
+    /// may or may not have reached Meta, so they may go out twice; the count is reported.
+    pub async fn release_expired_claims(&self, now: Timestamp) -> Result<Vec<i64>> {
+        let mut tx = self.begin().await?;
+        let ids = on_conn!(&mut tx, |c| {
+            let rows = sqlx::query(
+                "update outbound_message set status = 'queued', claimed_until = null, updated_at = $1
+                 where status = 'sending' and claimed_until < $1 returning id",
+            )
+            .bind(now)
+            .fetch_all(c)
+            .await?;
+            rows.iter()
+                .map(|r| r.try_get::<i64, _>("id"))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// Return this worker's in-flight claims to the queue (graceful shutdown).
+    pub async fn release_claims(&self, ids: &[i64], now: Timestamp) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for id in ids {
+            on_conn!(&mut tx, |c| sqlx::query(
+                "update outbound_message set status = 'queued', claimed_until = null,
+                     attempts = attempts - 1, updated_at = $2
+                 where id = $1 and status = 'sending'"
+            )
+            .bind(id)
+            .bind(now)
+            .execute(c)
+            .await?
+            .rows_affected());
+        }
+        tx.commit().await
+    }
+
+    /// Record an attempt and move the message accordingly, in one transaction.
+    pub async fn record_attempt(
+        &self,
+        message: &ClaimedMessage,
+        outcome: &AttemptOutcome<'_>,
+        http_status: Option<u16>,
+        error_code: Option<i64>,
+        error_title: Option<&str>,
+        now: Timestamp,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_conn!(&mut tx, |c| sqlx::query(
+            "insert into outbound_attempt (village_id, outbound_id, attempted_at, outcome,
+                 http_status, error_code, error_title)
+             values ($1, $2, $3, $4, $5, $6, $7)"
+        )
+        .bind(&message.village_id)
+        .bind(message.id)
+        .bind(now)
+        .bind(outcome.label())
+        .bind(http_status.map(i32::from))
+        .bind(error_code.and_then(|c| i32::try_from(c).ok()))
+        .bind(error_title)
+        .execute(c)
+        .await?
+        .rows_affected());
+        match outcome {
+            AttemptOutcome::Sent { wamid } => {
+                on_conn!(&mut tx, |c| sqlx::query(
+                    "update outbound_message set claimed_until = null where id = $1"
+                )
+                .bind(message.id)
+                .execute(c)
+                .await?
+                .rows_affected());
+                tx.mark_outbound_sent(message.id, wamid, now).await?;
+            }
+            AttemptOutcome::Done => {
+                on_conn!(&mut tx, |c| sqlx::query(
+                    "update outbound_message set status = 'sent', claimed_until = null,
+                         sent_at = $2, updated_at = $2
+                     where id = $1"
+                )
+                .bind(message.id)
+                .bind(now)
+                .execute(c)
+                .await?
+                .rows_affected());
+            }
+            AttemptOutcome::Retry { at } => {
+                on_conn!(&mut tx, |c| sqlx::query(
+                    "update outbound_message set status = 'queued', claimed_until = null,
+                         next_attempt_at = $2, error_code = $3, error_title = $4, updated_at = $5
+                     where id = $1"
+                )
+                .bind(message.id)
+                .bind(at)
+                .bind(error_code.and_then(|c| i32::try_from(c).ok()))
+                .bind(error_title)
+                .bind(now)
+                .execute(c)
+                .await?
+                .rows_affected());
+            }
+            AttemptOutcome::Template { body_json } => {
+                on_conn!(&mut tx, |c| sqlx::query(
+                    "update outbound_message set status = 'queued', claimed_until = null,
+                         kind = 'template', body_json = $2, next_attempt_at = $3, updated_at = $3
+                     where id = $1"
+                )
+                .bind(message.id)
+                .bind(body_json)
+                .bind(now)
+                .execute(c)
+                .await?
+                .rows_affected());
+            }
+            AttemptOutcome::Failed => {
+                on_conn!(&mut tx, |c| sqlx::query(
+                    "update outbound_message set status = 'failed', claimed_until = null,
+                         failed_at = $2, updated_at = $2, error_code = $3, error_title = $4
+                     where id = $1"
+                )
+                .bind(message.id)
+                .bind(now)
+                .bind(error_code.and_then(|c| i32::try_from(c).ok()))
+                .bind(error_title)
+                .execute(c)
+                .await?
+                .rows_affected());
+            }
+            AttemptOutcome::Paused => {
+                on_conn!(&mut tx, |c| sqlx::query(
+                    "update outbound_message set status = 'queued', claimed_until = null,
+                         attempts = attempts - 1, updated_at = $2
+                     where id = $1"
+                )
+                .bind(message.id)
+                .bind(now)
+                .execute(c)
+                .await?
+                .rows_affected());
+            }
+        }
+        tx.commit().await
+    }
+
+    pub async fn outbox_counts(&self) -> Result<OutboxCounts> {
+        let mut tx = self.begin().await?;
+        let counts = on_conn!(&mut tx, |c| {
+            let r = sqlx::query(
+                "select
+                    (select count(*) from outbound_message where status = 'queued') as queued,
+                    (select count(*) from outbound_message where status = 'sending') as sending,
+                    (select count(*) from outbound_message where status in ('sent', 'delivered', 'read', 'played')) as sent,
+                    (select count(*) from outbound_message where status = 'failed') as failed",
+            )
+            .fetch_one(c)
+            .await?;
+            OutboxCounts {
+                queued: r.try_get("queued")?,
+                sending: r.try_get("sending")?,
+                sent: r.try_get("sent")?,
+                failed: r.try_get("failed")?,
+            }
+        });
+        tx.commit().await?;
+        Ok(counts)
+    }
+
+    pub async fn attempts_of(&self, outbound_id: i64) -> Result<Vec<AttemptRow>> {
+        let mut tx = self.begin().await?;
+        let rows = on_conn!(&mut tx, |c| {
+            let rows = sqlx::query(
+                "select outcome, http_status, error_code from outbound_attempt
+                 where outbound_id = $1 order by id",
+            )
+            .bind(outbound_id)
+            .fetch_all(c)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(AttemptRow {
+                        outcome: r.try_get("outcome")?,
+                        http_status: r.try_get::<Option<i32>, _>("http_status")?.map(i64::from),
+                        error_code: r.try_get::<Option<i32>, _>("error_code")?.map(i64::from),
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        tx.commit().await?;
+        Ok(rows)
+    }
+}
+
+impl Tx {
+    /// Queue a message with its purpose and the message it replies to.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn enqueue(
+        &mut self,
+        village_id: &str,
+        resident_id: Option<i64>,
+        recipient: &str,
+        kind: &str,
+        purpose: &str,
+        body_json: &str,
+        reply_to: Option<&str>,
+        now: Timestamp,
+    ) -> Result<i64> {
+        let id = on_conn!(self, |c| sqlx::query(
+            "insert into outbound_message (village_id, resident_id, recipient, kind, purpose,
+                 body_json, reply_to, status, next_attempt_at, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $8, $8) returning id"
+        )
+        .bind(village_id)
+        .bind(resident_id)
+        .bind(recipient)
+        .bind(kind)
+        .bind(purpose)
+        .bind(body_json)
+        .bind(reply_to)
+        .bind(now)
+        .fetch_one(c)
+        .await?
+        .try_get::<i64, _>("id")?);
+        Ok(id)
+    }
+
+    /// The outbound message with this wamid (for a late failure status), if any.
+    pub async fn outbound_by_wamid(
+        &mut self,
+        village_id: &str,
+        wamid: &str,
+    ) -> Result<Option<(i64, Option<i64>, String, String, String)>> {
+        let row = on_conn!(self, |c| sqlx::query(
+            "select id, resident_id, recipient, kind, body_json from outbound_message
+             where village_id = $1 and wamid = $2"
+        )
+        .bind(village_id)
+        .bind(wamid)
+        .fetch_optional(c)
+        .await?
+        .map(|r| -> Result<_, sqlx::Error> {
+            Ok((
+                r.try_get("id")?,
+                r.try_get("resident_id")?,
+                r.try_get("recipient")?,
+                r.try_get("kind")?,
+                r.try_get("body_json")?,
+            ))
+        })
+        .transpose()?);
+        Ok(row)
+    }
+}
