@@ -116,7 +116,7 @@ impl Application {
                     GraphClient::new(
                         &settings.whatsapp.graph_url,
                         token.clone(),
-                        std::time::Duration::from_secs(10),
+                        settings.whatsapp.timeout,
                     )
                     .context("building the Graph API client")?,
                 ),

@@ -113,6 +113,8 @@ struct FileDatabase {
 #[serde(deny_unknown_fields)]
 struct FileWhatsApp {
     graph_url: Option<String>,
+    /// Timeout of each Graph API call, in milliseconds.
+    timeout_ms: Option<u64>,
     /// Language code of the approved templates.
     template_language: Option<String>,
     /// Template for messages outside the 24-hour window whose purpose has none of its own.
@@ -233,6 +235,8 @@ impl DatabaseSettings {
 
 #[derive(Debug, Clone)]
 pub struct WhatsAppSettings {
+    /// Timeout of each Graph API call.
+    pub timeout: std::time::Duration,
     pub app_secret: Option<Secret>,
     pub verify_token: Option<Secret>,
     pub access_token: Option<Secret>,
@@ -365,6 +369,9 @@ impl Settings {
             )));
         }
         let whatsapp = WhatsAppSettings {
+            timeout: std::time::Duration::from_millis(
+                file.whatsapp.timeout_ms.unwrap_or(10_000).max(100),
+            ),
             app_secret: env("WHATSAPP_APP_SECRET").map(Secret::new),
             verify_token: env("WHATSAPP_VERIFY_TOKEN").map(Secret::new),
             access_token: env("WHATSAPP_ACCESS_TOKEN").map(Secret::new),

@@ -336,6 +336,7 @@ pub fn step(mut conv: Conversation, event: Event, ctx: &Ctx) -> (Conversation, V
     };
     let now = ctx.now.timestamp();
     let idle = conv.last_activity > 0 && now - conv.last_activity > ctx.idle_timeout_secs;
+    let ignored = matches!(event, Event::Ignored);
     if !matches!(event, Event::Ignored) {
         conv.last_activity = now;
     }
@@ -396,7 +397,51 @@ pub fn step(mut conv: Conversation, event: Event, ctx: &Ctx) -> (Conversation, V
         Event::Reply { id, title } => on_reply(&mut conv, &id, &title, ctx, &mut out),
         Event::Text(text) => on_text(&mut conv, &text, ctx, &mut out),
     }
+    if !ignored && out.actions.is_empty() {
+        // A tap on a button of an older message, or an answer to nothing: never stay silent,
+        // say again what we are waiting for.
+        ask_again(&mut conv, ctx, &mut out);
+    }
     (conv, out.actions)
+}
+
+fn ask_again(conv: &mut Conversation, ctx: &Ctx, out: &mut Out) {
+    match conv.stage.clone() {
+        Stage::ConfirmCancel { ticket } => {
+            match ctx.open_requests.iter().find(|r| r.ticket == ticket) {
+                Some(r) => ask_cancel(conv, r, ctx, out),
+                None => show_menu(conv, 0, ctx, out),
+            }
+        }
+        Stage::ConfirmDropDraft { .. } => match draft_service(conv, ctx) {
+            Some(service) => out.buttons(
+                texts::confirm_cancel_draft(service),
+                &[
+                    (ids::DROP_YES, texts::YES_CANCEL),
+                    (ids::DROP_NO, texts::NO_CONTINUE),
+                ],
+            ),
+            None => show_menu(conv, 0, ctx, out),
+        },
+        Stage::Resume { .. } => {
+            let title = draft_service(conv, ctx)
+                .map(|s| s.title.clone())
+                .unwrap_or_default();
+            out.buttons(
+                texts::resume_offer(&title),
+                &[
+                    (ids::RESUME_YES, texts::RESUME_YES),
+                    (ids::RESUME_NO, texts::RESUME_NO),
+                ],
+            );
+        }
+        Stage::Complaint => out.text(texts::complaint_prompt()),
+        Stage::EditPick => on_reply(conv, ids::EDIT, "", ctx, out),
+        _ => repeat_question(conv, ctx, out),
+    }
+    if out.actions.is_empty() {
+        show_menu(conv, 0, ctx, out);
+    }
 }
 
 enum AfterIdle {

@@ -34,8 +34,10 @@ macro_rules! on_conn {
     };
 }
 
+mod inspect;
 mod outbox;
 mod requests;
+pub use inspect::{AttachmentView, ComplaintView, RequestView};
 pub use outbox::{AttemptOutcome, AttemptRow, ClaimedMessage, OutboxCounts};
 pub use requests::{
     ConversationRow, HistoryRow, NewAttachment, NewRequest, RequestRow, CLOSED_STATES,
@@ -216,6 +218,9 @@ pub struct OutboundRow {
     pub id: i64,
     pub village_id: String,
     pub recipient: String,
+    pub kind: String,
+    pub body_json: String,
+    pub attempts: i64,
     pub status: String,
     pub wamid: Option<String>,
     pub error_code: Option<i64>,
@@ -479,7 +484,8 @@ impl Store {
         let mut tx = self.begin().await?;
         let row = on_conn!(&mut tx, |c| {
             let row = sqlx::query(
-                "select id, village_id, recipient, status, wamid, error_code, error_title
+                "select id, village_id, recipient, kind, body_json, attempts, status, wamid,
+                        error_code, error_title
                  from outbound_message where id = $1",
             )
             .bind(id)
@@ -491,6 +497,9 @@ impl Store {
                     id: r.try_get("id")?,
                     village_id: r.try_get("village_id")?,
                     recipient: r.try_get("recipient")?,
+                    kind: r.try_get("kind")?,
+                    body_json: r.try_get("body_json")?,
+                    attempts: r.try_get::<i32, _>("attempts").map(i64::from)?,
                     status: r.try_get("status")?,
                     wamid: r.try_get("wamid")?,
                     error_code: r.try_get::<Option<i32>, _>("error_code")?.map(i64::from),

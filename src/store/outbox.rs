@@ -286,6 +286,23 @@ impl Store {
         tx.commit().await
     }
 
+    /// Make queued messages due now (an operator's "retry now"; also used by tests to skip a
+    /// backoff delay). Returns how many were rescheduled.
+    pub async fn make_outbound_due(&self, now: Timestamp) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let n = on_conn!(&mut tx, |c| {
+            sqlx::query(
+            "update outbound_message set next_attempt_at = $1 where status = 'queued' and next_attempt_at > $1"
+        )
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected()
+        });
+        tx.commit().await?;
+        Ok(n)
+    }
+
     pub async fn outbox_counts(&self) -> Result<OutboxCounts> {
         let mut tx = self.begin().await?;
         let counts = on_conn!(&mut tx, |c| {

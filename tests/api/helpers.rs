@@ -147,6 +147,9 @@ pub async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)]) -> Opt
     let url = database.url();
     let mut env: HashMap<String, String> = [
         ("KENTONGAN_LISTEN", "127.0.0.1:0"),
+        // Tests drive the outbox worker themselves, deterministically; those that want the
+        // background worker switch it on.
+        ("KENTONGAN_OUTBOX_WORKER", "off"),
         ("DATABASE_URL", url.as_str()),
         ("WHATSAPP_APP_SECRET", APP_SECRET),
         ("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN),
@@ -226,6 +229,11 @@ impl Outage {
 }
 
 impl TestApp {
+    /// The application's database URL (for a second "instance" on the same database).
+    pub fn database_url(&self) -> String {
+        self.database.url()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

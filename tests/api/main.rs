@@ -4,8 +4,10 @@
 mod helpers;
 
 mod cli;
+mod conversation;
 mod graph;
 mod graph_mock;
 mod meta_schema;
 mod ops;
+mod outbox;
 mod webhook;
