@@ -10,7 +10,7 @@ use axum::http::Request;
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
-use crate::config::{Mode, Secret, Settings};
+use crate::config::{Mode, Secret, Settings, VillageConfig};
 use crate::conversation::ConversationService;
 use crate::metrics::Metrics;
 use crate::outbound::outbox::{OutboxWorker, Transport};
@@ -34,6 +34,8 @@ struct StateInner {
     conversation: Arc<ConversationService>,
     outbox_wake: Arc<tokio::sync::Notify>,
     sandbox: Option<Arc<Sandbox>>,
+    villages: Vec<VillageConfig>,
+    self_url: String,
 }
 
 impl AppState {
@@ -62,6 +64,15 @@ impl AppState {
     /// The local stand-in for Meta, in sandbox mode.
     pub fn sandbox(&self) -> Option<&Arc<Sandbox>> {
         self.inner.sandbox.as_ref()
+    }
+    /// The configured villages.
+    pub fn villages(&self) -> &[VillageConfig] {
+        &self.inner.villages
+    }
+    /// How this server reaches itself over HTTP (`http://127.0.0.1:PORT` when listening on all
+    /// interfaces): the simulator posts its webhooks there.
+    pub fn self_url(&self) -> &str {
+        &self.inner.self_url
     }
 }
 
@@ -139,6 +150,10 @@ impl Application {
             settings.outbox.clone(),
             Some(metrics.clone()),
         ));
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("binding the listen address {}", settings.listen))?;
+        let local_addr = listener.local_addr()?;
         let state = AppState {
             inner: Arc::new(StateInner {
                 store: store.clone(),
@@ -149,11 +164,14 @@ impl Application {
                 conversation,
                 outbox_wake: worker.wake.clone(),
                 sandbox,
+                villages: settings.villages.clone(),
+                self_url: self_url(local_addr),
             }),
         };
         let router = Router::new()
             .merge(crate::webhook::router(settings.webhook_body_limit))
             .merge(crate::ops::router())
+            .merge(crate::simulator::router())
             .with_state(state.clone())
             .layer(
                 TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -167,10 +185,6 @@ impl Application {
                     tracing::info_span!("http", method = %req.method(), route)
                 }),
             );
-        let listener = tokio::net::TcpListener::bind(settings.listen)
-            .await
-            .with_context(|| format!("binding the listen address {}", settings.listen))?;
-        let local_addr = listener.local_addr()?;
         match settings.mode() {
             Mode::Live => tracing::info!(
                 listen = %local_addr,
@@ -183,7 +197,8 @@ impl Application {
                 listen = %local_addr,
                 database = store.backend_name(),
                 villages = settings.villages.len(),
-                "Kentongan is running in SANDBOX mode (no WHATSAPP_ACCESS_TOKEN): nothing is sent to Meta"
+                "Kentongan is running in SANDBOX mode (no WHATSAPP_ACCESS_TOKEN): nothing is sent to Meta; open {}/simulator to chat as a resident",
+                self_url(local_addr)
             ),
         }
         Ok(Self {
@@ -216,7 +231,19 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let worker = self.worker.map(|w| tokio::spawn(w.run(stop_rx)));
-        axum::serve(self.listener, self.router)
+        let sandbox = self.state.sandbox().cloned();
+        let shutdown = async move {
+            shutdown.await;
+            // The simulator's long polls would otherwise hold the shutdown for seconds.
+            if let Some(sandbox) = sandbox {
+                sandbox.close();
+            }
+        };
+        // Connection info lets the simulator tell loopback callers apart.
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await?;
         // The worker finishes the sends it has in flight and records them before the pool
@@ -255,6 +282,19 @@ pub async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutdown signal received: finishing in-flight requests");
+}
+
+/// The base URL at which this server reaches itself: a wildcard listen address becomes the
+/// loopback address of the same family.
+fn self_url(local_addr: SocketAddr) -> String {
+    let mut addr = local_addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!("http://{addr}")
 }
 
 fn random_hex(bytes: usize) -> String {

@@ -17,6 +17,8 @@ pub mod metrics;
 pub mod ops;
 /// Outbound messages: delivery status machine (Graph API client and outbox to come).
 pub mod outbound;
+/// The sandbox chat simulator: a web page and `kentongan simulate` that play a resident.
+pub mod simulator;
 /// Storage interface with its PostgreSQL and SQLite backends; all SQL lives here.
 pub mod store;
 /// Tracing setup.

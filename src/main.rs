@@ -31,6 +31,21 @@ enum Command {
     /// Read messages one per line from standard input; print each one's intent labels
     /// (comma-separated) on its own line.
     Classify,
+    /// Chat with a running server in sandbox mode as a resident, from the terminal.
+    Simulate {
+        /// The server's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// The resident's WhatsApp number (default: a random 62812… number).
+        #[arg(long)]
+        number: Option<String>,
+        /// The resident's profile name.
+        #[arg(long)]
+        name: Option<String>,
+        /// The village id (default: the first configured village).
+        #[arg(long)]
+        village: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -74,6 +89,20 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Classify => Ok(()),
+            Command::Simulate {
+                url,
+                number,
+                name,
+                village,
+            } => {
+                kentongan::simulator::terminal::run(kentongan::simulator::terminal::Options {
+                    url,
+                    number,
+                    name,
+                    village,
+                })
+                .await
+            }
             Command::CheckConfig => {
                 print!("{}", settings.summary());
                 let service = ConversationService::load(&settings.conversation, &settings.villages)

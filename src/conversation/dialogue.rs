@@ -862,7 +862,10 @@ fn on_intents(conv: &mut Conversation, text: &str, intents: Vec<Intent>, ctx: &C
         Intent::Status => {
             let ticket = TicketCode::find_in_text(text, ctx.ticket_prefix).map(|t| t.to_string());
             out.actions.push(Action::ShowStatus { ticket });
-            repeat_question(conv, ctx, out);
+            // Back to the form being filled; a menu already shown is not sent again.
+            if conv.draft.is_some() {
+                repeat_question(conv, ctx, out);
+            }
         }
         Intent::Batal => on_batal(conv, text, ctx, out),
         Intent::Aduan => {

@@ -1017,8 +1017,13 @@ fn a_request_for_someone_else_is_detected_in_the_first_message() {
         },
         "no saved-data offer"
     );
-    let a = chat.text("mau urus ktp orang tua saya");
-    let _ = a;
+    let mut chat = Chat::new();
+    chat.text("mau urus ktp orang tua saya");
+    assert_eq!(chat.draft().service, "ktp");
+    assert_eq!(
+        chat.draft().relation.as_deref(),
+        Some("orang tua Bapak/Ibu")
+    );
     // The birth form asks for the reporter: "akta anak saya" is not a request for the child.
     let mut chat = Chat::with(saved_ctx());
     chat.text("mau buat akta kelahiran anak saya");
@@ -1331,6 +1336,11 @@ fn status_with_and_without_a_ticket() {
     );
     let a = chat.tap("menu:status");
     assert_eq!(a, vec![Action::ShowStatus { ticket: None }]);
+    // With the menu shown, the status comes alone (no second menu).
+    chat.text("menu");
+    let a = chat.text("status");
+    assert_eq!(a, vec![Action::ShowStatus { ticket: None }]);
+    assert_eq!(chat.conv.stage, Stage::Menu, "numbers still pick services");
     // While filling, the status is shown and the question asked again.
     let mut chat = at_field("skck", "nama");
     let a = chat.text("cek klp 42");

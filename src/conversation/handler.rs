@@ -133,34 +133,33 @@ impl ConversationService {
             office: village.office_hours(),
         };
         let (next, actions) = dialogue::step(conversation, event, &ctx);
+        let mut replies = Replies::default();
         if !actions.is_empty() {
             // Blue ticks and "typing…" first; the per-recipient order of the outbox keeps it
             // ahead of the reply.
             let receipt = serde_json::json!({ "message_id": inbound.message.id }).to_string();
-            tx.enqueue(
-                inbound.village_id,
-                Some(inbound.resident_id),
-                inbound.recipient,
-                "mark_read",
-                "read",
-                &receipt,
-                None,
-                now,
-            )
-            .await?;
+            replies.0.push(("mark_read", "read", receipt));
         }
         for action in actions {
-            self.perform(tx, inbound, village, &ctx, action, now)
+            self.perform(tx, inbound, village, &ctx, action, &mut replies, now)
                 .await?;
         }
+        tx.enqueue_many(
+            inbound.village_id,
+            Some(inbound.resident_id),
+            inbound.recipient,
+            &replies.0,
+            now,
+        )
+        .await?;
         let state = serde_json::to_string(&next)
             .map_err(|e| StoreError::Setup(format!("conversation state not serialisable: {e}")))?;
         tx.save_conversation(inbound.village_id, inbound.resident_id, &state, now)
             .await?;
-        tx.mark_inbound_handled(inbound.inbound_id, now).await?;
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn perform(
         &self,
         tx: &mut Tx,
@@ -168,19 +167,26 @@ impl ConversationService {
         village: &VillageConfig,
         ctx: &Ctx<'_>,
         action: Action,
+        replies: &mut Replies,
         now: Timestamp,
     ) -> Result<(), StoreError> {
         match action {
-            Action::Reply(body) => reply(tx, inbound, &body, now).await,
+            Action::Reply(body) => {
+                replies.push(&body);
+                Ok(())
+            }
             Action::Submit(submission) => {
-                self.submit(tx, inbound, village, ctx, submission, now)
+                self.submit(tx, inbound, village, ctx, submission, replies, now)
                     .await
             }
             Action::ShowStatus { ticket } => {
                 let text = self
                     .status_text(tx, inbound, village, ticket.as_deref())
                     .await?;
-                reply(tx, inbound, &OutboundBody::text(text), now).await
+                {
+                    replies.push(&OutboundBody::text(text));
+                    Ok(())
+                }
             }
             Action::CancelRequest { ticket } => {
                 let found = tx
@@ -211,7 +217,10 @@ impl ConversationService {
                         }
                     }
                 };
-                reply(tx, inbound, &OutboundBody::text(text), now).await
+                {
+                    replies.push(&OutboundBody::text(text));
+                    Ok(())
+                }
             }
             Action::FileComplaint { text, media } => {
                 let seq = tx.next_counter(inbound.village_id, "complaint").await?;
@@ -232,13 +241,10 @@ impl ConversationService {
                     attach(tx, inbound.village_id, None, Some(id), None, m, now).await?;
                 }
                 tracing::info!(code = %code, "complaint filed");
-                reply(
-                    tx,
-                    inbound,
-                    &OutboundBody::text(texts::complaint_filed(&code)),
-                    now,
-                )
-                .await
+                {
+                    replies.push(&OutboundBody::text(texts::complaint_filed(&code)));
+                    Ok(())
+                }
             }
             Action::AttachToComplaint(media) => {
                 if let Some(id) = tx
@@ -252,6 +258,7 @@ impl ConversationService {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn submit(
         &self,
         tx: &mut Tx,
@@ -259,6 +266,7 @@ impl ConversationService {
         village: &VillageConfig,
         ctx: &Ctx<'_>,
         s: Submission,
+        replies: &mut Replies,
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let Some(service) = self.catalogue.get(&s.service) else {
@@ -315,7 +323,10 @@ impl ConversationService {
             .then(|| texts::office_closed(&ctx.office.next_opening(&ctx.now)));
         tracing::info!(ticket = %ticket, service = %service.code, "request submitted");
         let text = texts::submitted(&ticket, service, &expected, office_note.as_deref());
-        reply(tx, inbound, &OutboundBody::text(text), now).await
+        {
+            replies.push(&OutboundBody::text(text));
+            Ok(())
+        }
     }
 
     async fn status_text(
@@ -392,43 +403,29 @@ impl ConversationService {
     }
 }
 
-async fn reply(
-    tx: &mut Tx,
-    inbound: &Inbound<'_>,
-    body: &OutboundBody,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    if let Err(e) = body.validate() {
-        // A message over WhatsApp's limits is a bug in our texts; say something rather than
-        // nothing, and log it loudly.
-        tracing::error!(error = %e, kind = body.kind(), "reply breaks a WhatsApp limit; sending a plain fallback");
-        let fallback = OutboundBody::text(dialogue::truncate(
-            &body.preview(),
-            crate::outbound::message::MAX_TEXT_BODY,
-        ));
-        return enqueue(tx, inbound, &fallback, now).await;
-    }
-    enqueue(tx, inbound, body, now).await
-}
+/// The messages one inbound message produces, queued together at the end of its handling.
+#[derive(Default)]
+struct Replies(Vec<(&'static str, &'static str, String)>);
 
-async fn enqueue(
-    tx: &mut Tx,
-    inbound: &Inbound<'_>,
-    body: &OutboundBody,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    let json = serde_json::to_string(body)
-        .map_err(|e| StoreError::Setup(format!("reply not serialisable: {e}")))?;
-    tx.enqueue_outbound(
-        inbound.village_id,
-        Some(inbound.resident_id),
-        inbound.recipient,
-        body.kind(),
-        &json,
-        now,
-    )
-    .await?;
-    Ok(())
+impl Replies {
+    fn push(&mut self, body: &OutboundBody) {
+        let body = match body.validate() {
+            Ok(()) => body.clone(),
+            Err(e) => {
+                // A message over WhatsApp's limits is a bug in our texts; say something
+                // rather than nothing, and log it loudly.
+                tracing::error!(error = %e, kind = body.kind(), "reply breaks a WhatsApp limit; sending a plain fallback");
+                OutboundBody::text(dialogue::truncate(
+                    &body.preview(),
+                    crate::outbound::message::MAX_TEXT_BODY,
+                ))
+            }
+        };
+        match serde_json::to_string(&body) {
+            Ok(json) => self.0.push((body.kind(), "reply", json)),
+            Err(e) => tracing::error!(error = %e, "reply not serialisable; dropped"),
+        }
+    }
 }
 
 async fn attach(

@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::sandbox::Sandbox;
 use super::{retry_delay, ErrorClass, GraphClient, GraphError, OutboundBody, SentMessage};
 use crate::metrics::Metrics;
-use crate::store::{AttemptOutcome, ClaimedMessage, Store, StoreError, Timestamp};
+use crate::store::{AttemptOutcome, AttemptRecord, ClaimedMessage, Store, StoreError, Timestamp};
 
 /// Where messages go.
 pub enum Transport {
@@ -156,10 +156,11 @@ impl OutboxWorker {
         let count = claimed.len();
         // One recipient has at most one claimed message at a time (the claim guarantees it),
         // so sending the batch concurrently keeps each resident's order.
-        let results = futures_join(claimed.into_iter().map(|m| self.deliver(m))).await;
-        for r in results {
-            r?;
-        }
+        let records = futures_join(claimed.into_iter().map(|m| self.deliver(m))).await;
+        // One commit for the whole batch.
+        self.store
+            .record_attempts(&records, Timestamp::now())
+            .await?;
         Ok(count)
     }
 
@@ -200,18 +201,16 @@ impl OutboxWorker {
         tokio::time::sleep_until(wait_until.into()).await;
     }
 
-    async fn deliver(&self, m: ClaimedMessage) -> Result<(), StoreError> {
+    async fn deliver(&self, m: ClaimedMessage) -> AttemptRecord {
         let Some(number) = self.numbers.get(&m.village_id).cloned() else {
             tracing::error!(outbound_id = m.id, village = %m.village_id, "no phone number for the village; message failed");
-            return self
-                .finish(
-                    &m,
-                    AttemptOutcome::Failed,
-                    None,
-                    None,
-                    Some("village has no phone number"),
-                )
-                .await;
+            return self.finish(
+                &m,
+                AttemptOutcome::Failed,
+                None,
+                None,
+                Some("village has no phone number"),
+            );
         };
         if m.kind == "mark_read" {
             let wamid = serde_json::from_str::<Value>(&m.body_json)
@@ -228,10 +227,7 @@ impl OutboxWorker {
                 .mark_read(&number, &m.recipient, &wamid)
                 .await
             {
-                Ok(()) => {
-                    self.finish(&m, AttemptOutcome::Done, Some(200), None, None)
-                        .await
-                }
+                Ok(()) => self.finish(&m, AttemptOutcome::Done, Some(200), None, None),
                 // A read receipt that does not go through is not worth retrying for long.
                 Err(e) if e.class().is_retry() && m.attempts < 3 => {
                     let at = Timestamp::from(chrono::Utc::now() + chrono::Duration::seconds(2));
@@ -242,24 +238,21 @@ impl OutboxWorker {
                         e.code(),
                         Some(&e.to_string()),
                     )
-                    .await
                 }
-                Err(e) => self.failed(&m, &e).await,
+                Err(e) => self.failed(&m, &e),
             };
         }
         let body: OutboundBody = match serde_json::from_str(&m.body_json) {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!(outbound_id = m.id, error = %e, "outbound body unreadable; failed");
-                return self
-                    .finish(
-                        &m,
-                        AttemptOutcome::Failed,
-                        None,
-                        None,
-                        Some("unreadable message body"),
-                    )
-                    .await;
+                return self.finish(
+                    &m,
+                    AttemptOutcome::Failed,
+                    None,
+                    None,
+                    Some("unreadable message body"),
+                );
             }
         };
         let now = Timestamp::now();
@@ -267,7 +260,7 @@ impl OutboxWorker {
             .last_inbound_at
             .is_some_and(|t| now.unix_seconds() - t.unix_seconds() > WINDOW_SECS);
         if body.kind() != "template" && (m.kind == "template_resend" || outside_window) {
-            return self.as_template(&m, &body).await;
+            return self.as_template(&m, &body);
         }
         let request = body.to_request(&m.recipient, m.reply_to.as_deref());
         self.pace().await;
@@ -279,23 +272,19 @@ impl OutboxWorker {
                 }
                 self.finish(
                     &m,
-                    AttemptOutcome::Sent { wamid: &sent.wamid },
+                    AttemptOutcome::Sent {
+                        wamid: sent.wamid.clone(),
+                    },
                     Some(200),
                     None,
                     None,
                 )
-                .await
             }
-            Err(e) => self.on_error(&m, &body, e).await,
+            Err(e) => self.on_error(&m, &body, e),
         }
     }
 
-    async fn on_error(
-        &self,
-        m: &ClaimedMessage,
-        body: &OutboundBody,
-        e: GraphError,
-    ) -> Result<(), StoreError> {
+    fn on_error(&self, m: &ClaimedMessage, body: &OutboundBody, e: GraphError) -> AttemptRecord {
         let class = e.class();
         let title = e.to_string();
         match class {
@@ -307,7 +296,7 @@ impl OutboxWorker {
                     .min(self.settings.max_attempts);
                 if m.attempts >= limit {
                     tracing::error!(outbound_id = m.id, attempts = m.attempts, error = %title, "outbound message failed after its last attempt; an officer must follow up");
-                    return self.failed(m, &e).await;
+                    return self.failed(m, &e);
                 }
                 let jitter: f64 = rand::rng().random();
                 let delay = retry_delay(class, (m.attempts - 1).max(0) as u32, jitter);
@@ -333,11 +322,9 @@ impl OutboxWorker {
                     e.code(),
                     Some(&title),
                 )
-                .await
             }
             ErrorClass::UseTemplate if body.kind() != "template" => {
                 self.as_template_after(m, body, http_status(&e), e.code(), Some(&title))
-                    .await
             }
             ErrorClass::CredentialsBroken => {
                 tracing::error!(error = %title, pause_secs = self.settings.credentials_pause.as_secs(), "WhatsApp access token refused (code 190 or 401): sending is PAUSED; renew WHATSAPP_ACCESS_TOKEN");
@@ -351,66 +338,63 @@ impl OutboxWorker {
                     e.code(),
                     Some(&title),
                 )
-                .await
             }
             ErrorClass::PolicyBlocked => {
                 tracing::error!(outbound_id = m.id, code = e.code(), error = %title, "WhatsApp blocked the message (spam/policy); not retried");
-                self.failed(m, &e).await
+                self.failed(m, &e)
             }
             ErrorClass::UseTemplate | ErrorClass::Permanent => {
                 tracing::warn!(outbound_id = m.id, code = e.code(), error = %title, "outbound message failed permanently");
-                self.failed(m, &e).await
+                self.failed(m, &e)
             }
         }
     }
 
-    async fn as_template(&self, m: &ClaimedMessage, body: &OutboundBody) -> Result<(), StoreError> {
-        self.as_template_after(m, body, None, None, None).await
+    fn as_template(&self, m: &ClaimedMessage, body: &OutboundBody) -> AttemptRecord {
+        self.as_template_after(m, body, None, None, None)
     }
 
     /// Rewrite as the configured template for the message's purpose and queue it again,
     /// recording the attempt that led here (e.g. a 131047 answer).
-    async fn as_template_after(
+    fn as_template_after(
         &self,
         m: &ClaimedMessage,
         body: &OutboundBody,
         status: Option<u16>,
         code: Option<i64>,
         title: Option<&str>,
-    ) -> Result<(), StoreError> {
+    ) -> AttemptRecord {
         let t = &self.settings.templates;
         let name = t.by_purpose.get(&m.purpose).or(t.default.as_ref());
         let Some(name) = name else {
             tracing::error!(outbound_id = m.id, purpose = %m.purpose, "outside the 24-hour window and no template is configured for this purpose; failed");
-            return self
-                .finish(
-                    m,
-                    AttemptOutcome::Failed,
-                    None,
-                    Some(131047),
-                    Some("outside the 24-hour window; no template configured"),
-                )
-                .await;
+            return self.finish(
+                m,
+                AttemptOutcome::Failed,
+                None,
+                Some(131047),
+                Some("outside the 24-hour window; no template configured"),
+            );
         };
         let template = OutboundBody::Template {
             name: name.clone(),
             language: t.language.clone(),
             body_params: vec![template_param(&body.preview())],
         };
-        let json = serde_json::to_string(&template)
-            .map_err(|e| StoreError::Setup(format!("template not serialisable: {e}")))?;
+        // Serialising a plain enum of strings cannot fail; an empty body would be refused by
+        // the next attempt's parse and fail the message visibly.
+        let json = serde_json::to_string(&template).unwrap_or_default();
         tracing::info!(outbound_id = m.id, template = %name, "outside the 24-hour window: sending as a template");
         self.finish(
             m,
-            AttemptOutcome::Template { body_json: &json },
+            AttemptOutcome::Template { body_json: json },
             status,
             code,
             title,
         )
-        .await
     }
 
-    async fn failed(&self, m: &ClaimedMessage, e: &GraphError) -> Result<(), StoreError> {
+    fn failed(&self, m: &ClaimedMessage, e: &GraphError) -> AttemptRecord {
         if let Some(metrics) = &self.metrics {
             metrics.outbound("failed", 1);
         }
@@ -421,20 +405,23 @@ impl OutboxWorker {
             e.code(),
             Some(&e.to_string()),
         )
-        .await
     }
 
-    async fn finish(
+    fn finish(
         &self,
         m: &ClaimedMessage,
-        outcome: AttemptOutcome<'_>,
+        outcome: AttemptOutcome,
         status: Option<u16>,
         code: Option<i64>,
         title: Option<&str>,
-    ) -> Result<(), StoreError> {
-        self.store
-            .record_attempt(m, &outcome, status, code, title, Timestamp::now())
-            .await
+    ) -> AttemptRecord {
+        AttemptRecord {
+            message: m.clone(),
+            outcome,
+            http_status: status,
+            error_code: code,
+            error_title: title.map(String::from),
+        }
     }
 }
 

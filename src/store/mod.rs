@@ -38,7 +38,7 @@ mod inspect;
 mod outbox;
 mod requests;
 pub use inspect::{AttachmentView, ComplaintView, RequestView};
-pub use outbox::{AttemptOutcome, AttemptRow, ClaimedMessage, OutboxCounts};
+pub use outbox::{AttemptOutcome, AttemptRecord, AttemptRow, ClaimedMessage, OutboxCounts};
 pub use requests::{
     ConversationRow, HistoryRow, NewAttachment, NewRequest, RequestRow, CLOSED_STATES,
 };
@@ -157,6 +157,8 @@ pub struct NewInbound<'a> {
     pub raw_json: &'a str,
     pub sent_at: Timestamp,
     pub received_at: Timestamp,
+    /// Set when the message is answered in the same transaction that stores it.
+    pub handled_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone)]
@@ -616,8 +618,8 @@ impl Tx {
         let id = on_conn!(self, |c| sqlx::query(
             "insert into inbound_message (village_id, wamid, resident_id, kind, body, reply_id,
                  media_id, media_mime, media_sha256, context_wamid, forwarded, latitude, longitude,
-                 raw_json, sent_at, received_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                 raw_json, sent_at, received_at, handled_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
              on conflict (village_id, wamid) do nothing returning id"
         )
         .bind(m.village_id)
@@ -636,6 +638,7 @@ impl Tx {
         .bind(m.raw_json)
         .bind(m.sent_at)
         .bind(m.received_at)
+        .bind(m.handled_at)
         .fetch_optional(c)
         .await?
         .map(|row| row.try_get::<i64, _>("id"))

@@ -23,9 +23,9 @@ pub struct ClaimedMessage {
 
 /// What happened to one send attempt.
 #[derive(Debug, Clone, PartialEq)]
-pub enum AttemptOutcome<'a> {
+pub enum AttemptOutcome {
     Sent {
-        wamid: &'a str,
+        wamid: String,
     },
     /// Done without a message id (a read receipt).
     Done,
@@ -35,14 +35,24 @@ pub enum AttemptOutcome<'a> {
     },
     /// Rewritten as a template (outside the 24-hour window); send again now.
     Template {
-        body_json: &'a str,
+        body_json: String,
     },
     Failed,
     /// Sending is paused (credentials broken); the attempt does not count.
     Paused,
 }
 
-impl AttemptOutcome<'_> {
+/// One attempt to record: the message, what came of it and Meta's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptRecord {
+    pub message: ClaimedMessage,
+    pub outcome: AttemptOutcome,
+    pub http_status: Option<u16>,
+    pub error_code: Option<i64>,
+    pub error_title: Option<String>,
+}
+
+impl AttemptOutcome {
     fn label(&self) -> &'static str {
         match self {
             AttemptOutcome::Sent { .. } | AttemptOutcome::Done => "sent",
@@ -179,109 +189,15 @@ impl Store {
         tx.commit().await
     }
 
-    /// Record an attempt and move the message accordingly, in one transaction.
-    pub async fn record_attempt(
-        &self,
-        message: &ClaimedMessage,
-        outcome: &AttemptOutcome<'_>,
-        http_status: Option<u16>,
-        error_code: Option<i64>,
-        error_title: Option<&str>,
-        now: Timestamp,
-    ) -> Result<()> {
+    /// Record a batch of attempts and move each message accordingly, in one transaction (one
+    /// commit for a whole batch of sends).
+    pub async fn record_attempts(&self, records: &[AttemptRecord], now: Timestamp) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.begin().await?;
-        on_conn!(&mut tx, |c| sqlx::query(
-            "insert into outbound_attempt (village_id, outbound_id, attempted_at, outcome,
-                 http_status, error_code, error_title)
-             values ($1, $2, $3, $4, $5, $6, $7)"
-        )
-        .bind(&message.village_id)
-        .bind(message.id)
-        .bind(now)
-        .bind(outcome.label())
-        .bind(http_status.map(i32::from))
-        .bind(error_code.and_then(|c| i32::try_from(c).ok()))
-        .bind(error_title)
-        .execute(c)
-        .await?
-        .rows_affected());
-        match outcome {
-            AttemptOutcome::Sent { wamid } => {
-                on_conn!(&mut tx, |c| sqlx::query(
-                    "update outbound_message set claimed_until = null where id = $1"
-                )
-                .bind(message.id)
-                .execute(c)
-                .await?
-                .rows_affected());
-                tx.mark_outbound_sent(message.id, wamid, now).await?;
-            }
-            AttemptOutcome::Done => {
-                on_conn!(&mut tx, |c| sqlx::query(
-                    "update outbound_message set status = 'sent', claimed_until = null,
-                         sent_at = $2, updated_at = $2
-                     where id = $1"
-                )
-                .bind(message.id)
-                .bind(now)
-                .execute(c)
-                .await?
-                .rows_affected());
-            }
-            AttemptOutcome::Retry { at } => {
-                on_conn!(&mut tx, |c| sqlx::query(
-                    "update outbound_message set status = 'queued', claimed_until = null,
-                         next_attempt_at = $2, error_code = $3, error_title = $4, updated_at = $5
-                     where id = $1"
-                )
-                .bind(message.id)
-                .bind(at)
-                .bind(error_code.and_then(|c| i32::try_from(c).ok()))
-                .bind(error_title)
-                .bind(now)
-                .execute(c)
-                .await?
-                .rows_affected());
-            }
-            AttemptOutcome::Template { body_json } => {
-                on_conn!(&mut tx, |c| sqlx::query(
-                    "update outbound_message set status = 'queued', claimed_until = null,
-                         kind = 'template', body_json = $2, next_attempt_at = $3, updated_at = $3
-                     where id = $1"
-                )
-                .bind(message.id)
-                .bind(body_json)
-                .bind(now)
-                .execute(c)
-                .await?
-                .rows_affected());
-            }
-            AttemptOutcome::Failed => {
-                on_conn!(&mut tx, |c| sqlx::query(
-                    "update outbound_message set status = 'failed', claimed_until = null,
-                         failed_at = $2, updated_at = $2, error_code = $3, error_title = $4
-                     where id = $1"
-                )
-                .bind(message.id)
-                .bind(now)
-                .bind(error_code.and_then(|c| i32::try_from(c).ok()))
-                .bind(error_title)
-                .execute(c)
-                .await?
-                .rows_affected());
-            }
-            AttemptOutcome::Paused => {
-                on_conn!(&mut tx, |c| sqlx::query(
-                    "update outbound_message set status = 'queued', claimed_until = null,
-                         attempts = attempts - 1, updated_at = $2
-                     where id = $1"
-                )
-                .bind(message.id)
-                .bind(now)
-                .execute(c)
-                .await?
-                .rows_affected());
-            }
+        for r in records {
+            tx.record_attempt(r, now).await?;
         }
         tx.commit().await
     }
@@ -352,6 +268,110 @@ impl Store {
 }
 
 impl Tx {
+    /// Record one attempt and move the message accordingly.
+    pub async fn record_attempt(&mut self, r: &AttemptRecord, now: Timestamp) -> Result<()> {
+        let message = &r.message;
+        let outcome = &r.outcome;
+        let http_status = r.http_status;
+        let error_code = r.error_code;
+        let error_title = r.error_title.as_deref();
+        let tx = self;
+        on_conn!(&mut *tx, |c| sqlx::query(
+            "insert into outbound_attempt (village_id, outbound_id, attempted_at, outcome,
+                 http_status, error_code, error_title)
+             values ($1, $2, $3, $4, $5, $6, $7)"
+        )
+        .bind(&message.village_id)
+        .bind(message.id)
+        .bind(now)
+        .bind(outcome.label())
+        .bind(http_status.map(i32::from))
+        .bind(error_code.and_then(|c| i32::try_from(c).ok()))
+        .bind(error_title)
+        .execute(c)
+        .await?
+        .rows_affected());
+        match outcome {
+            AttemptOutcome::Sent { wamid } => {
+                on_conn!(&mut *tx, |c| sqlx::query(
+                    "update outbound_message set claimed_until = null where id = $1"
+                )
+                .bind(message.id)
+                .execute(c)
+                .await?
+                .rows_affected());
+                tx.mark_outbound_sent(message.id, wamid, now).await?;
+            }
+            AttemptOutcome::Done => {
+                on_conn!(&mut *tx, |c| sqlx::query(
+                    "update outbound_message set status = 'sent', claimed_until = null,
+                         sent_at = $2, updated_at = $2
+                     where id = $1"
+                )
+                .bind(message.id)
+                .bind(now)
+                .execute(c)
+                .await?
+                .rows_affected());
+            }
+            AttemptOutcome::Retry { at } => {
+                on_conn!(&mut *tx, |c| sqlx::query(
+                    "update outbound_message set status = 'queued', claimed_until = null,
+                         next_attempt_at = $2, error_code = $3, error_title = $4, updated_at = $5
+                     where id = $1"
+                )
+                .bind(message.id)
+                .bind(at)
+                .bind(error_code.and_then(|c| i32::try_from(c).ok()))
+                .bind(error_title)
+                .bind(now)
+                .execute(c)
+                .await?
+                .rows_affected());
+            }
+            AttemptOutcome::Template { body_json } => {
+                on_conn!(&mut *tx, |c| sqlx::query(
+                    "update outbound_message set status = 'queued', claimed_until = null,
+                         kind = 'template', body_json = $2, next_attempt_at = $3, updated_at = $3
+                     where id = $1"
+                )
+                .bind(message.id)
+                .bind(body_json)
+                .bind(now)
+                .execute(c)
+                .await?
+                .rows_affected());
+            }
+            AttemptOutcome::Failed => {
+                on_conn!(&mut *tx, |c| sqlx::query(
+                    "update outbound_message set status = 'failed', claimed_until = null,
+                         failed_at = $2, updated_at = $2, error_code = $3, error_title = $4
+                     where id = $1"
+                )
+                .bind(message.id)
+                .bind(now)
+                .bind(error_code.and_then(|c| i32::try_from(c).ok()))
+                .bind(error_title)
+                .execute(c)
+                .await?
+                .rows_affected());
+            }
+            AttemptOutcome::Paused => {
+                on_conn!(&mut *tx, |c| sqlx::query(
+                    "update outbound_message set status = 'queued', claimed_until = null,
+                         attempts = attempts - 1, updated_at = $2
+                     where id = $1"
+                )
+                .bind(message.id)
+                .bind(now)
+                .execute(c)
+                .await?
+                .rows_affected());
+            }
+        }
+        Ok(())
+    }
+
     /// Queue a message with its purpose and the message it replies to.
     #[allow(clippy::too_many_arguments)]
     pub async fn enqueue(
@@ -382,6 +402,50 @@ impl Tx {
         .await?
         .try_get::<i64, _>("id")?);
         Ok(id)
+    }
+
+    /// Queue several messages to one recipient in one statement, in the given order (ids are
+    /// assigned in VALUES order, which the per-recipient send order follows).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn enqueue_many(
+        &mut self,
+        village_id: &str,
+        resident_id: Option<i64>,
+        recipient: &str,
+        messages: &[(&str, &str, String)],
+        now: Timestamp,
+    ) -> Result<()> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let mut sql = String::from(
+            "insert into outbound_message (village_id, resident_id, recipient, kind, purpose,
+                 body_json, status, next_attempt_at, created_at, updated_at) values ",
+        );
+        for i in 0..messages.len() {
+            let base = 5 + i * 3;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "($1, $2, $3, ${}, ${}, ${}, 'queued', $4, $4, $4)",
+                base,
+                base + 1,
+                base + 2
+            ));
+        }
+        on_conn!(self, |c| {
+            let mut q = sqlx::query(&sql)
+                .bind(village_id)
+                .bind(resident_id)
+                .bind(recipient)
+                .bind(now);
+            for (kind, purpose, body) in messages {
+                q = q.bind(*kind).bind(*purpose).bind(body.as_str());
+            }
+            q.execute(c).await?.rows_affected()
+        });
+        Ok(())
     }
 
     /// The outbound message with this wamid (for a late failure status), if any.

@@ -317,6 +317,8 @@ async fn store_message(
             raw_json: m.raw.get(),
             sent_at,
             received_at,
+            // The dialogue answers it below, in this same transaction.
+            handled_at: conversation.map(|_| received_at),
         })
         .await?;
     match inserted {

@@ -10,4 +10,5 @@ mod graph_mock;
 mod meta_schema;
 mod ops;
 mod outbox;
+mod simulator;
 mod webhook;
