@@ -1073,6 +1073,15 @@ fn on_reply(conv: &mut Conversation, id: &str, title: &str, ctx: &Ctx, out: &mut
             if !matches!(conv.stage, Stage::Confirm) {
                 return repeat_question(conv, ctx, out);
             }
+            // The limit is checked when a request is started, and again here: other requests
+            // may have been submitted (from another draft) since this one began.
+            if ctx.submitted_today >= ctx.daily_limit {
+                conv.draft = None;
+                conv.queued.clear();
+                conv.stage = Stage::Idle;
+                out.text(texts::daily_limit(ctx.daily_limit));
+                return;
+            }
             let Some(draft) = conv.draft.take() else {
                 return show_menu(conv, 0, ctx, out);
             };
@@ -1902,6 +1911,59 @@ pub fn expected_completion(
         0..=8 if open_today && now.hour() < 12 => "hari ini".to_string(),
         0..=24 => "1 hari kerja".to_string(),
         h => format!("{} hari kerja", h.div_ceil(24)),
+    }
+}
+
+#[cfg(test)]
+mod submit_limit_tests {
+    use super::*;
+
+    #[test]
+    fn the_daily_limit_is_checked_again_at_submission() {
+        let catalogue =
+            Catalogue::from_toml_str(include_str!("../../config/services.toml")).unwrap();
+        let recogniser = Recogniser::new(&catalogue);
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T10:00:00+07:00").unwrap();
+        let ctx = Ctx {
+            village_name: "Desa Kaliploso",
+            kode_wilayah: "35.10.06.2009",
+            ticket_prefix: "KLP",
+            catalogue: &catalogue,
+            recogniser: &recogniser,
+            now,
+            first_contact: false,
+            saved: None,
+            open_requests: vec![],
+            submitted_today: 2,
+            daily_limit: 2,
+            idle_timeout_secs: 3600,
+            office: OfficeHours::default(),
+        };
+        let conv = Conversation {
+            stage: Stage::Confirm,
+            draft: Some(Draft {
+                service: "skck".into(),
+                relation: None,
+                values: BTreeMap::new(),
+                documents: BTreeMap::new(),
+                saved_offered: true,
+            }),
+            last_activity: now.timestamp(),
+            ..Conversation::default()
+        };
+        let (conv, actions) = step(
+            conv,
+            Event::Reply {
+                id: "confirm:send".into(),
+                title: "Kirim".into(),
+            },
+            &ctx,
+        );
+        assert!(conv.draft.is_none());
+        assert!(!actions.iter().any(|a| matches!(a, Action::Submit(_))));
+        assert!(
+            matches!(&actions[0], Action::Reply(OutboundBody::Text { body }) if body.contains("batas harian"))
+        );
     }
 }
 
