@@ -7,6 +7,18 @@
 //! cargo run --release --example loadgen -- --secret bench -n 20000 -c 64 --rate 1000 --server-pid $(pgrep -f 'target/release/kentongan')
 //! ```
 //!
+//!
+//! End to end (`--e2e PORT`): the generator also serves a mock Graph API on 127.0.0.1:PORT and
+//! reports how many inbound messages were answered (a reply accepted by the mock) and the time
+//! from webhook to first reply. Run the server in live mode against it:
+//!
+//! ```sh
+//! WHATSAPP_APP_SECRET=bench WHATSAPP_ACCESS_TOKEN=bench WHATSAPP_PHONE_NUMBER_ID=bench-number \
+//!   WHATSAPP_GRAPH_URL=http://127.0.0.1:9099/v24.0 cargo run --release &
+//! cargo run --release --example loadgen -- --secret bench --phone-number-id bench-number \
+//!   -n 5000 -c 32 --e2e 9099
+//! ```
+//!
 //! Traffic goes only to the URL given (default 127.0.0.1); request count and time are bounded.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,9 +37,48 @@ struct Args {
     senders: u64,
     server_pid: Option<u32>,
     max_seconds: u64,
+    e2e_port: Option<u16>,
 }
 
-const USAGE: &str = "usage: loadgen [--url URL] [--secret S] [--phone-number-id ID] [-n N] [-c C] [--rate PER_SECOND] [--senders K] [--server-pid PID] [--max-seconds T]";
+const USAGE: &str = "usage: loadgen [--url URL] [--secret S] [--phone-number-id ID] [-n N] [-c C] [--rate PER_SECOND] [--senders K] [--server-pid PID] [--max-seconds T] [--e2e MOCK_PORT]";
+
+/// The mock Graph API of the end-to-end mode: accepts every message, remembers when the first
+/// real reply (not a read receipt) to each recipient arrived.
+#[derive(Default)]
+struct MockGraph {
+    first_reply: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
+    accepted: AtomicU64,
+}
+
+async fn mock_messages(
+    axum::extract::State(mock): axum::extract::State<Arc<MockGraph>>,
+    body: axum::body::Bytes,
+) -> axum::Json<serde_json::Value> {
+    let n = mock.accepted.fetch_add(1, Ordering::Relaxed);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    if v.get("status").is_none() {
+        if let Some(to) = v.get("to").and_then(|t| t.as_str()) {
+            if let Ok(mut m) = mock.first_reply.lock() {
+                m.entry(to.to_string()).or_insert_with(Instant::now);
+            }
+        }
+    }
+    axum::Json(serde_json::json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.bench.{n}")}]}))
+}
+
+async fn start_mock(port: u16) -> Arc<MockGraph> {
+    let mock = Arc::new(MockGraph::default());
+    let app = axum::Router::new()
+        .route("/{version}/{number}/messages", axum::routing::post(mock_messages))
+        .with_state(mock.clone());
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap_or_else(|e| panic!("cannot listen on 127.0.0.1:{port} for the mock Graph API: {e}"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    mock
+}
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -40,6 +91,7 @@ fn parse_args() -> Result<Args, String> {
         senders: 1_000,
         server_pid: None,
         max_seconds: 300,
+        e2e_port: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -58,6 +110,7 @@ fn parse_args() -> Result<Args, String> {
             "--senders" => args.senders = num(value()?)?.max(1),
             "--server-pid" => args.server_pid = Some(num(value()?)? as u32),
             "--max-seconds" => args.max_seconds = num(value()?)?,
+            "--e2e" => args.e2e_port = Some(num(value()?)? as u16),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -129,12 +182,24 @@ async fn main() {
             }
         });
     }
+    let mock = match args.e2e_port {
+        Some(port) => Some(start_mock(port).await),
+        None => None,
+    };
+    // End to end: one sender per message, so each reply maps to its message.
+    let senders = if mock.is_some() { args.total } else { args.senders };
+    let sent_at = Arc::new(std::sync::Mutex::new(std::collections::HashMap::<String, Instant>::new()));
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.max_seconds);
     let workers: Vec<_> = (0..args.concurrency)
         .map(|_| {
-            let (client, next, errors, args) =
-                (client.clone(), next.clone(), errors.clone(), args.clone());
+            let (client, next, errors, args, sent_at) = (
+                client.clone(),
+                next.clone(),
+                errors.clone(),
+                args.clone(),
+                sent_at.clone(),
+            );
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 loop {
@@ -147,9 +212,12 @@ async fn main() {
                         let due = started + Duration::from_secs_f64(i as f64 / rate);
                         tokio::time::sleep_until(due.into()).await;
                     }
-                    let body = payload(&args.phone_number_id, run, i, args.senders);
+                    let body = payload(&args.phone_number_id, run, i, senders);
                     let sig = signature::sign(args.secret.as_bytes(), body.as_bytes());
                     let sent = Instant::now();
+                    if let Ok(mut m) = sent_at.lock() {
+                        m.insert((6_281_200_000_000_u64 + (i % senders)).to_string(), sent);
+                    }
                     let result = client
                         .post(&args.url)
                         .header("content-type", "application/json")
@@ -207,6 +275,39 @@ async fn main() {
         percentile(&latencies, 99.0).as_secs_f64() * 1e3,
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
     );
+    if let Some(mock) = &mock {
+        // Wait (bounded) for the replies to the acknowledged messages.
+        let wait_until = Instant::now() + Duration::from_secs(60);
+        loop {
+            let answered = mock.first_reply.lock().map(|m| m.len()).unwrap_or(0);
+            if answered >= ok || Instant::now() > wait_until {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let replies = mock.first_reply.lock().map(|m| m.clone()).unwrap_or_default();
+        let sent = sent_at.lock().map(|m| m.clone()).unwrap_or_default();
+        let mut to_reply: Vec<Duration> = replies
+            .iter()
+            .filter_map(|(to, at)| sent.get(to).map(|s| at.saturating_duration_since(*s)))
+            .collect();
+        to_reply.sort();
+        let last = replies.values().max().copied().unwrap_or(started);
+        let span = last.saturating_duration_since(started).as_secs_f64().max(1e-9);
+        println!(
+            "end to end: {} of {ok} messages answered (reply accepted by the mock Graph API), {} messages accepted in all",
+            replies.len(),
+            mock.accepted.load(Ordering::Relaxed)
+        );
+        println!("answered throughput: {:.0} messages/s", replies.len() as f64 / span);
+        println!(
+            "webhook to first reply: p50 {:.1} ms   p90 {:.1} ms   p99 {:.1} ms   max {:.1} ms",
+            percentile(&to_reply, 50.0).as_secs_f64() * 1e3,
+            percentile(&to_reply, 90.0).as_secs_f64() * 1e3,
+            percentile(&to_reply, 99.0).as_secs_f64() * 1e3,
+            to_reply.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+        );
+    }
     if let Some(pid) = args.server_pid {
         println!(
             "server memory: peak RSS sampled {:.1} MiB, VmHWM {:.1} MiB",

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
 
-use super::{Conversation, SessionInfo, TOKEN_HEADER};
+use super::{Conversation, SendResult, SessionInfo, TOKEN_HEADER};
 
 /// Command-line options of `kentongan simulate`.
 #[derive(Debug, Clone)]
@@ -111,7 +111,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     // Start after what is already there, so an earlier conversation is not replayed.
     let start = client.poll(0, 0).await?.after;
     let choices: Arc<Mutex<Vec<Choice>>> = Arc::default();
-    let (quiet_tx, mut quiet_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    // The sequence number of the bot's last message, so that each line waits for its answers.
+    let (last_tx, mut last_rx) = tokio::sync::watch::channel(start);
     let printer = {
         let client = client.clone();
         let choices = choices.clone();
@@ -121,11 +122,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             loop {
                 match client.poll(after, 5).await {
                     Ok(conversation) => {
-                        if conversation.messages.is_empty() {
-                            let _ = quiet_tx.send(());
-                        }
                         for message in &conversation.messages {
-                            print_entry(message, &village_name, &choices);
+                            if print_entry(message, &village_name, &choices) {
+                                let _ = last_tx.send(message["seq"].as_u64().unwrap_or(after));
+                            }
                         }
                         after = conversation.after;
                     }
@@ -150,7 +150,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         }
         let result = if line == "/bantuan" || line == "/help" {
             println!("{HELP}");
-            Ok(())
+            Ok(None)
         } else if let Some(rest) = line.strip_prefix("/foto") {
             client.photo(rest.trim()).await
         } else if let Some(n) = line.strip_prefix('/').and_then(|n| n.parse::<usize>().ok()) {
@@ -162,21 +162,35 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
                 Some(choice) => client.tap(&choice).await,
                 None => {
                     println!("(tidak ada pilihan nomor {n} pada pesan terakhir)");
-                    Ok(())
+                    Ok(None)
                 }
             }
         } else {
             client.text(line).await
         };
-        if let Err(e) = result {
-            println!("(gagal: {e:#})");
+        match result {
+            Ok(Some(seq)) => wait_for_answers(&mut last_rx, seq).await,
+            Ok(None) => {}
+            Err(e) => println!("(gagal: {e:#})"),
         }
     }
-    // Standard input ended (e.g. piped messages): wait for the replies to stop coming.
-    while quiet_rx.try_recv().is_ok() {}
-    let _ = tokio::time::timeout(Duration::from_secs(30), quiet_rx.recv()).await;
     printer.abort();
     Ok(())
+}
+
+/// Hold the next line until the bot has answered message `seq` and then been quiet for a
+/// moment (at most 15 s): a typed `/1` then means an option of the answer, also when the lines
+/// come from a script.
+async fn wait_for_answers(last: &mut tokio::sync::watch::Receiver<u64>, seq: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while tokio::time::Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_millis(1500), last.changed()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return,
+            Err(_) if *last.borrow() > seq => return,
+            Err(_) => {}
+        }
+    }
 }
 
 impl Client {
@@ -199,7 +213,8 @@ impl Client {
         json!({ "village": self.village, "number": self.number, "name": self.name })
     }
 
-    async fn post_json(&self, path: &str, body: Value) -> anyhow::Result<()> {
+    /// Post as the resident; returns the message's sequence number.
+    async fn post_json(&self, path: &str, body: Value) -> anyhow::Result<Option<u64>> {
         let response = self
             .http
             .post(format!("{}{path}", self.base))
@@ -207,16 +222,17 @@ impl Client {
             .json(&body)
             .send()
             .await?;
-        answer(response).await.map(drop)
+        let sent: SendResult = answer(response).await?.json().await?;
+        Ok(Some(sent.seq))
     }
 
-    async fn text(&self, text: &str) -> anyhow::Result<()> {
+    async fn text(&self, text: &str) -> anyhow::Result<Option<u64>> {
         let mut body = self.resident();
         body["text"] = json!(text);
         self.post_json("/simulator/api/send", body).await
     }
 
-    async fn tap(&self, choice: &Choice) -> anyhow::Result<()> {
+    async fn tap(&self, choice: &Choice) -> anyhow::Result<Option<u64>> {
         println!("» {}", choice.title);
         let mut body = self.resident();
         body["id"] = json!(choice.id);
@@ -226,7 +242,7 @@ impl Client {
         self.post_json("/simulator/api/reply", body).await
     }
 
-    async fn photo(&self, args: &str) -> anyhow::Result<()> {
+    async fn photo(&self, args: &str) -> anyhow::Result<Option<u64>> {
         let (path, caption) = args.split_once(' ').unwrap_or((args, ""));
         if path.is_empty() {
             bail!("tulis /foto nama-berkas.jpg [keterangan]");
@@ -253,7 +269,8 @@ impl Client {
             .body(bytes)
             .send()
             .await?;
-        answer(response).await.map(drop)
+        let sent: SendResult = answer(response).await?.json().await?;
+        Ok(Some(sent.seq))
     }
 }
 
@@ -289,10 +306,11 @@ fn random_number() -> String {
     format!("62812{:08}", rng.random_range(0..100_000_000u32))
 }
 
-/// Print one conversation entry; an interactive message replaces the current choices.
-fn print_entry(entry: &Value, village: &str, choices: &Mutex<Vec<Choice>>) {
+/// Print one conversation entry if it is a bot message (then true); an interactive message
+/// replaces the current choices.
+fn print_entry(entry: &Value, village: &str, choices: &Mutex<Vec<Choice>>) -> bool {
     if entry["direction"] != "out" || entry["event"] != "message" {
-        return;
+        return false;
     }
     let (text, new_choices) = render_outbound(&entry["request"], entry["wamid"].as_str());
     println!("\n{village}:\n{text}");
@@ -302,6 +320,7 @@ fn print_entry(entry: &Value, village: &str, choices: &Mutex<Vec<Choice>>) {
         }
     }
     let _ = std::io::stdout().flush();
+    true
 }
 
 /// A bot message as terminal text, with its numbered options.
