@@ -63,17 +63,24 @@ async fn mock_messages(
             }
         }
     }
-    axum::Json(serde_json::json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.bench.{n}")}]}))
+    axum::Json(
+        serde_json::json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.bench.{n}")}]}),
+    )
 }
 
 async fn start_mock(port: u16) -> Arc<MockGraph> {
     let mock = Arc::new(MockGraph::default());
     let app = axum::Router::new()
-        .route("/{version}/{number}/messages", axum::routing::post(mock_messages))
+        .route(
+            "/{version}/{number}/messages",
+            axum::routing::post(mock_messages),
+        )
         .with_state(mock.clone());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
-        .unwrap_or_else(|e| panic!("cannot listen on 127.0.0.1:{port} for the mock Graph API: {e}"));
+        .unwrap_or_else(|e| {
+            panic!("cannot listen on 127.0.0.1:{port} for the mock Graph API: {e}")
+        });
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -187,8 +194,15 @@ async fn main() {
         None => None,
     };
     // End to end: one sender per message, so each reply maps to its message.
-    let senders = if mock.is_some() { args.total } else { args.senders };
-    let sent_at = Arc::new(std::sync::Mutex::new(std::collections::HashMap::<String, Instant>::new()));
+    let senders = if mock.is_some() {
+        args.total
+    } else {
+        args.senders
+    };
+    let sent_at = Arc::new(std::sync::Mutex::new(std::collections::HashMap::<
+        String,
+        Instant,
+    >::new()));
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.max_seconds);
     let workers: Vec<_> = (0..args.concurrency)
@@ -285,7 +299,11 @@ async fn main() {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let replies = mock.first_reply.lock().map(|m| m.clone()).unwrap_or_default();
+        let replies = mock
+            .first_reply
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default();
         let sent = sent_at.lock().map(|m| m.clone()).unwrap_or_default();
         let mut to_reply: Vec<Duration> = replies
             .iter()
@@ -293,13 +311,19 @@ async fn main() {
             .collect();
         to_reply.sort();
         let last = replies.values().max().copied().unwrap_or(started);
-        let span = last.saturating_duration_since(started).as_secs_f64().max(1e-9);
+        let span = last
+            .saturating_duration_since(started)
+            .as_secs_f64()
+            .max(1e-9);
         println!(
             "end to end: {} of {ok} messages answered (reply accepted by the mock Graph API), {} messages accepted in all",
             replies.len(),
             mock.accepted.load(Ordering::Relaxed)
         );
-        println!("answered throughput: {:.0} messages/s", replies.len() as f64 / span);
+        println!(
+            "answered throughput: {:.0} messages/s",
+            replies.len() as f64 / span
+        );
         println!(
             "webhook to first reply: p50 {:.1} ms   p90 {:.1} ms   p99 {:.1} ms   max {:.1} ms",
             percentile(&to_reply, 50.0).as_secs_f64() * 1e3,
