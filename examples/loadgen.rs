@@ -48,6 +48,8 @@ const USAGE: &str = "usage: loadgen [--url URL] [--secret S] [--phone-number-id 
 struct MockGraph {
     first_reply: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
     accepted: AtomicU64,
+    /// Makes this run's wamids unique across runs against the same database.
+    run: u64,
 }
 
 async fn mock_messages(
@@ -64,12 +66,19 @@ async fn mock_messages(
         }
     }
     axum::Json(
-        serde_json::json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.bench.{n}")}]}),
+        serde_json::json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.bench.{}.{n}", mock.run)}]}),
     )
 }
 
 async fn start_mock(port: u16) -> Arc<MockGraph> {
-    let mock = Arc::new(MockGraph::default());
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let mock = Arc::new(MockGraph {
+        run,
+        ..MockGraph::default()
+    });
     let app = axum::Router::new()
         .route(
             "/{version}/{number}/messages",
@@ -132,7 +141,11 @@ fn payload(phone_number_id: &str, run: u64, i: u64, senders: u64) -> String {
     let sender = 6_281_200_000_000_u64 + (i % senders);
     format!(
         r#"{{"object":"whatsapp_business_account","entry":[{{"id":"WABA","changes":[{{"field":"messages","value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"6281200000000","phone_number_id":"{phone_number_id}"}},"contacts":[{{"profile":{{"name":"Warga {i}"}},"wa_id":"{sender}"}}],"messages":[{{"from":"{sender}","id":"wamid.load.{run}.{i}","timestamp":"{ts}","type":"text","text":{{"body":"mau urus skck nomer {i}"}}}}]}}}}]}}]}}"#,
-        ts = 1_764_300_000 + i
+        // Now, so that the resident's 24-hour window is open as with a real message.
+        ts = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
     )
 }
 

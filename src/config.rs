@@ -412,7 +412,14 @@ impl Settings {
         let defaults = crate::outbound::outbox::OutboxSettings::default();
         let outbox = crate::outbound::outbox::OutboxSettings {
             batch: file.outbox.batch.unwrap_or(defaults.batch).clamp(1, 500),
-            rate_per_sec: file.outbox.rate_per_sec.unwrap_or(defaults.rate_per_sec),
+            rate_per_sec: match env("KENTONGAN_OUTBOX_RATE") {
+                Some(v) => v.trim().parse().map_err(|_| {
+                    invalid(format!(
+                        "KENTONGAN_OUTBOX_RATE={v:?} is not a number of messages per second"
+                    ))
+                })?,
+                None => file.outbox.rate_per_sec.unwrap_or(defaults.rate_per_sec),
+            },
             max_attempts: file.outbox.max_attempts.unwrap_or(defaults.max_attempts),
             templates: crate::outbound::outbox::TemplateSettings {
                 default: file.whatsapp.fallback_template.clone(),

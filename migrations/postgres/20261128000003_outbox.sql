@@ -21,3 +21,6 @@ create table outbound_attempt (
     error_title text
 );
 create index outbound_attempt_message_idx on outbound_attempt (outbound_id, id);
+
+-- The claim walks the due queue in id order.
+create index outbound_message_queued_idx on outbound_message (id) where status = 'queued';

@@ -157,10 +157,23 @@ impl OutboxWorker {
         // One recipient has at most one claimed message at a time (the claim guarantees it),
         // so sending the batch concurrently keeps each resident's order.
         let records = futures_join(claimed.into_iter().map(|m| self.deliver(m))).await;
-        // One commit for the whole batch.
-        self.store
-            .record_attempts(&records, Timestamp::now())
-            .await?;
+        // One commit for the whole batch; if that fails for a reason other than the database
+        // being away, record them one by one so that one bad row does not hold the others.
+        if let Err(e) = self.store.record_attempts(&records, Timestamp::now()).await {
+            if e.is_unavailable() {
+                return Err(e);
+            }
+            tracing::error!(error = %e, "recording a batch of send attempts failed; recording them one by one");
+            for r in &records {
+                if let Err(e) = self
+                    .store
+                    .record_attempts(std::slice::from_ref(r), Timestamp::now())
+                    .await
+                {
+                    tracing::error!(outbound_id = r.message.id, error = %e, "send attempt could not be recorded; the message will be retried when its claim expires");
+                }
+            }
+        }
         Ok(count)
     }
 

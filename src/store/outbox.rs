@@ -80,6 +80,12 @@ pub struct OutboxCounts {
     pub failed: i64,
 }
 
+/// How many of the oldest due messages a claim looks at. Messages queued behind an earlier
+/// unsent one to the same resident are skipped, so the window must be wider than a batch; only a
+/// single resident with more than this many messages waiting behind a backing-off one could hold
+/// others up, and only until that one is sent.
+const CLAIM_WINDOW: i64 = 500;
+
 impl Store {
     /// Claim up to `limit` due messages. A message is due when its time has come and no earlier
     /// message to the same recipient is still unsent, so replies never overtake each other.
@@ -102,7 +108,12 @@ impl Store {
                  attempts = attempts + 1, updated_at = $1
              where id in (
                  select o.id from outbound_message o
-                 where o.status = 'queued' and o.next_attempt_at <= $1
+                 where o.id in (
+                     -- The oldest due messages first, through the partial index: the cost of a
+                     -- claim stays bounded however long the queue is.
+                     select q.id from outbound_message q
+                     where q.status = 'queued' and q.next_attempt_at <= $1
+                     order by q.id limit {CLAIM_WINDOW})
                    and not exists (
                        select 1 from outbound_message p
                        where p.village_id = o.village_id and p.recipient = o.recipient
