@@ -411,13 +411,19 @@ impl OutboxWorker {
         if let Some(metrics) = &self.metrics {
             metrics.outbound("failed", 1);
         }
-        self.finish(
+        let mut record = self.finish(
             m,
             AttemptOutcome::Failed,
             http_status(e),
             e.code(),
             Some(&e.to_string()),
-        )
+        );
+        // A resident who was not reached must hear from a person instead; read receipts and
+        // the alerts themselves do not raise alerts.
+        if !matches!(m.purpose.as_str(), "officer_alert" | "read") {
+            record.officer_alert = Some(failure_alert(m, e));
+        }
+        record
     }
 
     fn finish(
@@ -434,6 +440,7 @@ impl OutboxWorker {
             http_status: status,
             error_code: code,
             error_title: title.map(String::from),
+            officer_alert: None,
         }
     }
 }
@@ -443,6 +450,20 @@ fn http_status(e: &GraphError) -> Option<u16> {
         GraphError::Api(api) => Some(api.http_status),
         _ => None,
     }
+}
+
+/// The text sent to officers when a message to a resident is given up.
+fn failure_alert(m: &ClaimedMessage, e: &GraphError) -> String {
+    let preview = serde_json::from_str::<OutboundBody>(&m.body_json)
+        .map(|b| crate::conversation::dialogue::truncate(&template_param(&b.preview()), 120))
+        .unwrap_or_default();
+    let code = e.code().map(|c| format!(" (kode {c})")).unwrap_or_default();
+    format!(
+        "⚠️ Pesan ke warga {} gagal terkirim setelah {} kali percobaan{code}. Mohon hubungi warga tersebut.\nIsi pesan: {preview}",
+        // Officers need the number to call the resident.
+        m.recipient,
+        m.attempts
+    )
 }
 
 /// Template parameters may not contain newlines or tabs, nor more than four spaces in a row,

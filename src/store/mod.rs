@@ -35,6 +35,7 @@ macro_rules! on_conn {
 }
 
 mod inspect;
+mod officers;
 mod outbox;
 mod requests;
 pub use inspect::{AttachmentView, ComplaintView, RequestView};

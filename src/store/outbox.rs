@@ -50,6 +50,9 @@ pub struct AttemptRecord {
     pub http_status: Option<u16>,
     pub error_code: Option<i64>,
     pub error_title: Option<String>,
+    /// A message for the village's operators and Sekdes, queued with the record (used when a
+    /// message to a resident is given up).
+    pub officer_alert: Option<String>,
 }
 
 impl AttemptOutcome {
@@ -366,6 +369,9 @@ impl Tx {
                 .execute(c)
                 .await?
                 .rows_affected());
+                if let Some(alert) = &r.officer_alert {
+                    tx.alert_officers(&message.village_id, alert, now).await?;
+                }
             }
             AttemptOutcome::Paused => {
                 on_conn!(&mut *tx, |c| sqlx::query(
@@ -413,6 +419,60 @@ impl Tx {
         .await?
         .try_get::<i64, _>("id")?);
         Ok(id)
+    }
+
+    /// Queue a text for every active operator and Sekretaris Desa of the village (officers are
+    /// managed per village; with none configured the alert is only logged).
+    pub async fn alert_officers(
+        &mut self,
+        village_id: &str,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<usize> {
+        let recipients = on_conn!(self, |c| {
+            let rows = sqlx::query(
+                "select coalesce(wa_id, user_id) as recipient, roles from officer
+                 where village_id = $1 and active = $2 and coalesce(wa_id, user_id) is not null",
+            )
+            .bind(village_id)
+            .bind(true)
+            .fetch_all(c)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get::<String, _>("recipient")?,
+                        r.try_get::<String, _>("roles")?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        let body = serde_json::json!({ "kind": "text", "body": text }).to_string();
+        let mut sent = 0;
+        for (recipient, roles) in recipients {
+            let concerned = roles
+                .split(',')
+                .map(str::trim)
+                .any(|r| r == "operator" || r == "sekdes");
+            if concerned {
+                self.enqueue(
+                    village_id,
+                    None,
+                    &recipient,
+                    "text",
+                    "officer_alert",
+                    &body,
+                    None,
+                    now,
+                )
+                .await?;
+                sent += 1;
+            }
+        }
+        if sent == 0 {
+            tracing::error!(village = %village_id, "no active operator or Sekdes to alert about a failed message");
+        }
+        Ok(sent)
     }
 
     /// Queue several messages to one recipient in one statement, in the given order (ids are

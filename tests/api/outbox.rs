@@ -144,6 +144,28 @@ both_backends! {
         assert_eq!((row.status.as_str(), row.attempts), ("failed", 2));
     }
 
+    async fn a_message_given_up_is_reported_to_the_operators_and_sekdes(app) {
+        let mock = GraphMock::start().await;
+        app.store.add_officer("kaliploso", "Bu Operator", "6281300000001", &["operator"]).await.unwrap();
+        app.store.add_officer("kaliploso", "Pak Sekdes", "6281300000002", &["sekdes", "kades"]).await.unwrap();
+        app.store.add_officer("kaliploso", "Mas Kurir", "6281300000003", &["kurir"]).await.unwrap();
+        app.store.add_officer("sukamaju", "Operator lain", "6281300000009", &["operator"]).await.unwrap();
+        let w = worker(&app.store, &mock, settings());
+        mock.push_response(MockResponse::graph_error(400, 131026, "Message undeliverable"));
+        queue(&app.store, RESIDENT, "reply", &OutboundBody::text("Surat siap diantar")).await;
+        drain(&w).await;
+        let alerts: Vec<(String, String)> = mock
+            .message_requests()
+            .iter()
+            .skip(1)
+            .map(|r| (r.json()["to"].as_str().unwrap().to_string(), text_of(&r.json())))
+            .collect();
+        let mut to: Vec<&str> = alerts.iter().map(|(t, _)| t.as_str()).collect();
+        to.sort();
+        assert_eq!(to, vec!["6281300000001", "6281300000002"], "operators and sekdes of this village only");
+        assert!(alerts[0].1.contains(RESIDENT) && alerts[0].1.contains("131026") && alerts[0].1.contains("Surat siap diantar"), "{}", alerts[0].1);
+    }
+
     async fn outside_the_window_131047_becomes_the_configured_template(app) {
         let mock = GraphMock::start().await;
         let w = worker(&app.store, &mock, settings());
