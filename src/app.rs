@@ -13,9 +13,10 @@ use tower_http::trace::TraceLayer;
 use crate::config::{Mode, Secret, Settings, VillageConfig};
 use crate::conversation::ConversationService;
 use crate::metrics::Metrics;
+use crate::outbound::fetch::{MediaFetcher, MediaSource};
 use crate::outbound::outbox::{OutboxWorker, Transport};
 use crate::outbound::sandbox::Sandbox;
-use crate::outbound::GraphClient;
+use crate::outbound::{GraphClient, MediaLimits};
 use crate::store::Store;
 use crate::webhook::ingest::Routing;
 
@@ -33,6 +34,7 @@ struct StateInner {
     metrics: Arc<Metrics>,
     conversation: Arc<ConversationService>,
     outbox_wake: Arc<tokio::sync::Notify>,
+    media_wake: Arc<tokio::sync::Notify>,
     sandbox: Option<Arc<Sandbox>>,
     villages: Vec<VillageConfig>,
     self_url: String,
@@ -60,6 +62,8 @@ impl AppState {
     /// Tell the outbox worker that new messages are queued.
     pub fn wake_outbox(&self) {
         self.inner.outbox_wake.notify_one();
+        // New messages may have brought attachments to download.
+        self.inner.media_wake.notify_one();
     }
     /// The local stand-in for Meta, in sandbox mode.
     pub fn sandbox(&self) -> Option<&Arc<Sandbox>> {
@@ -82,6 +86,7 @@ pub struct Application {
     store: Store,
     local_addr: SocketAddr,
     worker: Option<Arc<OutboxWorker>>,
+    fetcher: Option<Arc<MediaFetcher>>,
     state: AppState,
 }
 
@@ -121,23 +126,37 @@ impl Application {
                 .map(|v| (Settings::routing_number(v), v.id.clone())),
         );
         let metrics = Arc::new(Metrics::default());
-        let (transport, sandbox) = match &settings.whatsapp.access_token {
-            Some(token) => (
-                Transport::Graph(
+        let (transport, media_source, sandbox) = match &settings.whatsapp.access_token {
+            Some(token) => {
+                let client = || {
                     GraphClient::new(
                         &settings.whatsapp.graph_url,
                         token.clone(),
                         settings.whatsapp.timeout,
                     )
-                    .context("building the Graph API client")?,
-                ),
-                None,
-            ),
+                    .context("building the Graph API client")
+                };
+                (
+                    Transport::Graph(client()?),
+                    MediaSource::Graph(client()?),
+                    None,
+                )
+            }
             None => {
                 let sandbox = Arc::new(Sandbox::new());
-                (Transport::Sandbox(sandbox.clone()), Some(sandbox))
+                (
+                    Transport::Sandbox(sandbox.clone()),
+                    MediaSource::Sandbox(sandbox.clone()),
+                    Some(sandbox),
+                )
             }
         };
+        let fetcher = Arc::new(MediaFetcher::new(
+            store.clone(),
+            media_source,
+            settings.data_dir.clone(),
+            MediaLimits::default(),
+        ));
         let numbers = settings
             .villages
             .iter()
@@ -163,6 +182,7 @@ impl Application {
                 metrics,
                 conversation,
                 outbox_wake: worker.wake.clone(),
+                media_wake: fetcher.wake.clone(),
                 sandbox,
                 villages: settings.villages.clone(),
                 self_url: self_url(local_addr),
@@ -207,6 +227,7 @@ impl Application {
             store,
             local_addr,
             worker: settings.run_outbox_worker.then_some(worker),
+            fetcher: settings.run_outbox_worker.then_some(fetcher),
             state,
         })
     }
@@ -230,7 +251,8 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let worker = self.worker.map(|w| tokio::spawn(w.run(stop_rx)));
+        let worker = self.worker.map(|w| tokio::spawn(w.run(stop_rx.clone())));
+        let fetcher = self.fetcher.map(|f| tokio::spawn(f.run(stop_rx)));
         let sandbox = self.state.sandbox().cloned();
         let shutdown = async move {
             shutdown.await;
@@ -251,6 +273,9 @@ impl Application {
         let _ = stop_tx.send(true);
         if let Some(worker) = worker {
             let _ = worker.await;
+        }
+        if let Some(fetcher) = fetcher {
+            let _ = fetcher.await;
         }
         tracing::info!("HTTP server and outbox worker stopped; closing the database");
         self.store.close().await;

@@ -98,6 +98,8 @@ pub struct ConversationSettings {
 #[serde(deny_unknown_fields)]
 struct FileServer {
     listen: Option<String>,
+    /// Folder for downloaded attachments (photos of KTP/KK, PDFs).
+    data_dir: Option<String>,
     webhook_body_limit_bytes: Option<usize>,
 }
 
@@ -256,6 +258,8 @@ pub enum Mode {
 pub struct Settings {
     pub config_path: PathBuf,
     pub listen: SocketAddr,
+    /// Where downloaded attachments are kept (`{data_dir}/media/{village}/`).
+    pub data_dir: PathBuf,
     pub webhook_body_limit: usize,
     pub database: DatabaseSettings,
     pub whatsapp: WhatsAppSettings,
@@ -445,9 +449,15 @@ impl Settings {
 
         let mut villages = file.village;
         assign_env_phone_number_id(&mut villages, env("WHATSAPP_PHONE_NUMBER_ID"))?;
+        let data_dir = PathBuf::from(
+            env("KENTONGAN_DATA_DIR")
+                .or(file.server.data_dir.clone())
+                .unwrap_or_else(|| "data".into()),
+        );
         let settings = Settings {
             config_path: path.to_path_buf(),
             listen,
+            data_dir,
             webhook_body_limit,
             database,
             whatsapp,
@@ -590,6 +600,7 @@ impl Settings {
             }
         ));
         out.push_str(&format!("listen:           {}\n", self.listen));
+        out.push_str(&format!("data folder:      {}\n", self.data_dir.display()));
         out.push_str(&format!(
             "database:         {} ({})\n",
             self.database.redacted_url(),

@@ -2,6 +2,7 @@
 //! that delivers every message, the local sandbox, and the delivery status machine.
 
 pub mod error;
+pub mod fetch;
 pub mod graph;
 pub mod media;
 pub mod message;

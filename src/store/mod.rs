@@ -35,10 +35,12 @@ macro_rules! on_conn {
 }
 
 mod inspect;
+mod media;
 mod officers;
 mod outbox;
 mod requests;
 pub use inspect::{AttachmentView, ComplaintView, RequestView};
+pub use media::{AttachmentFile, PendingMedia, MAX_DOWNLOAD_ATTEMPTS};
 pub use outbox::{AttemptOutcome, AttemptRecord, AttemptRow, ClaimedMessage, OutboxCounts};
 pub use requests::{
     ConversationRow, HistoryRow, NewAttachment, NewRequest, RequestRow, CLOSED_STATES,

@@ -15,9 +15,8 @@ impl Store {
     ) -> Result<i64> {
         let mut tx = self.begin().await?;
         let now = Timestamp::now();
-        let id =
-            on_conn!(&mut tx, |c| {
-                sqlx::query(
+        let id = on_conn!(&mut tx, |c| {
+            sqlx::query(
             "insert into officer (village_id, name, wa_id, roles, active, created_at, updated_at)
              values ($1, $2, $3, $4, $5, $6, $6) returning id"
         )
@@ -30,7 +29,7 @@ impl Store {
         .fetch_one(c)
         .await?
         .try_get::<i64, _>("id")?
-            });
+        });
         tx.commit().await?;
         Ok(id)
     }

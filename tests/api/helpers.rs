@@ -57,6 +57,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub store: Store,
+    /// Where this app keeps downloaded attachments.
+    pub data_dir: PathBuf,
     database: TestDatabase,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -145,7 +147,10 @@ pub async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)]) -> Opt
         }
     };
     let url = database.url();
+    let data_dir = std::env::temp_dir().join(format!("kentongan-data-{}", random_suffix()));
+    let data_dir_text = data_dir.display().to_string();
     let mut env: HashMap<String, String> = [
+        ("KENTONGAN_DATA_DIR", data_dir_text.as_str()),
         ("KENTONGAN_LISTEN", "127.0.0.1:0"),
         // Tests drive the outbox worker themselves, deterministically; those that want the
         // background worker switch it on.
@@ -177,6 +182,7 @@ pub async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)]) -> Opt
         address,
         client: reqwest::Client::new(),
         store,
+        data_dir,
 
         database,
         shutdown: Some(tx),
@@ -304,6 +310,7 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

@@ -166,6 +166,48 @@ both_backends! {
         assert!(alerts[0].1.contains(RESIDENT) && alerts[0].1.contains("131026") && alerts[0].1.contains("Surat siap diantar"), "{}", alerts[0].1);
     }
 
+    async fn attachments_are_downloaded_into_the_data_folder(app) {
+        use kentongan::outbound::fetch::{MediaFetcher, MediaSource};
+        use kentongan::outbound::MediaLimits;
+        let mock = GraphMock::start().await;
+        let photo = b"\xff\xd8\xff\xe0 a photo of a KTP".to_vec();
+        mock.add_honest_media("111222333", photo.clone(), "image/jpeg");
+        mock.add_media("444555666", b"tampered".to_vec(), "image/jpeg", "0000", 8);
+        let mut ids = Vec::new();
+        let mut tx = app.store.begin().await.unwrap();
+        for media_id in ["111222333", "444555666"] {
+            ids.push(tx.insert_attachment(&kentongan::store::NewAttachment {
+                village_id: "kaliploso",
+                request_id: None,
+                complaint_id: None,
+                inbound_message_id: None,
+                requirement_key: Some("ktp"),
+                media_id: Some(media_id),
+                mime_type: Some("image/jpeg"),
+                now: Timestamp::now(),
+            }).await.unwrap());
+        }
+        tx.commit().await.unwrap();
+        let client = GraphClient::new(&mock.base_url(), Secret::new(GraphMock::TOKEN), Duration::from_secs(2)).unwrap();
+        let fetcher = MediaFetcher::new(app.store.clone(), MediaSource::Graph(client), app.data_dir.clone(), MediaLimits::default());
+        assert_eq!(fetcher.run_once().await.unwrap(), 2);
+        let good = app.store.attachment_file(ids[0]).await.unwrap().unwrap();
+        let path = good.file_path.expect("downloaded");
+        assert!(path.starts_with(&app.data_dir.join("media/kaliploso").display().to_string()), "{path}");
+        assert_eq!(std::fs::read(&path).unwrap(), photo);
+        assert_eq!(good.size_bytes, Some(photo.len() as i64));
+        let bad = app.store.attachment_file(ids[1]).await.unwrap().unwrap();
+        assert_eq!(bad.file_path, None);
+        assert_eq!(bad.download_attempts, 1);
+        assert!(bad.download_error.unwrap().contains("sha256"));
+        // Retried a bounded number of times, then left for an officer.
+        for _ in 0..10 {
+            fetcher.run_once().await.unwrap();
+        }
+        let bad = app.store.attachment_file(ids[1]).await.unwrap().unwrap();
+        assert_eq!(bad.download_attempts, kentongan::store::MAX_DOWNLOAD_ATTEMPTS as i64);
+    }
+
     async fn outside_the_window_131047_becomes_the_configured_template(app) {
         let mock = GraphMock::start().await;
         let w = worker(&app.store, &mock, settings());
