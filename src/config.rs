@@ -442,6 +442,16 @@ impl Settings {
                 "outbox.rate_per_sec must be between 0 and 1000 (Meta's highest tier) and outbox.max_attempts at least 1",
             ));
         }
+        // A batch must finish well within a claim's lease, or another instance would take
+        // over (and resend) messages still in flight.
+        let batch_secs = outbox.batch as f64 / outbox.rate_per_sec
+            + file.whatsapp.timeout_ms.unwrap_or(10_000) as f64 / 1000.0;
+        if batch_secs + 10.0 > outbox.lease_secs as f64 {
+            return Err(invalid(format!(
+                "outbox: a batch of {} at {}/s with the Graph timeout takes up to {batch_secs:.0} s, too close to the {} s claim lease; send faster, in smaller batches, or with a shorter whatsapp.timeout_ms",
+                outbox.batch, outbox.rate_per_sec, outbox.lease_secs
+            )));
+        }
         let run_outbox_worker = !matches!(
             env("KENTONGAN_OUTBOX_WORKER").as_deref().map(str::trim),
             Some("off" | "0" | "false" | "no")

@@ -455,7 +455,7 @@ pub fn event_of(m: &Message, inbound_id: i64) -> Event {
     let s = m.summary();
     match s.kind {
         "text" => match s.body {
-            Some(body) if !body.trim().is_empty() => Event::Text(body.to_string()),
+            Some(body) if !body.trim().is_empty() => Event::Text(body.replace('\0', "")),
             _ => Event::Ignored,
         },
         "interactive" | "button" => match (s.reply_id, s.body) {

@@ -159,7 +159,22 @@ impl OutboxWorker {
         let records = futures_join(claimed.into_iter().map(|m| self.deliver(m))).await;
         // One commit for the whole batch; if that fails for a reason other than the database
         // being away, record them one by one so that one bad row does not hold the others.
-        if let Err(e) = self.store.record_attempts(&records, Timestamp::now()).await {
+        // A completed send's outcome is never dropped: while the database is briefly away
+        // (SQLite busy, a lost connection), keep trying, or the message would be sent again
+        // when its claim expires.
+        let mut result = self.store.record_attempts(&records, Timestamp::now()).await;
+        let mut delay = Duration::from_millis(100);
+        for _ in 0..8 {
+            match &result {
+                Err(e) if e.is_unavailable() => {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                    result = self.store.record_attempts(&records, Timestamp::now()).await;
+                }
+                _ => break,
+            }
+        }
+        if let Err(e) = result {
             if e.is_unavailable() {
                 return Err(e);
             }

@@ -555,9 +555,14 @@ pub struct Conversation {
 /// Waits up to `wait` seconds when nothing is newer than `after`.
 async fn messages(
     State(state): State<AppState>,
+    Extension(session): Extension<Arc<Session>>,
+    headers: HeaderMap,
     query: Result<Query<MessagesQuery>, QueryRejection>,
 ) -> Result<Json<Conversation>, SimError> {
     let sandbox = sandbox(&state)?;
+    // Conversations can hold a NIK typed by a tester: reading them needs the page's token too,
+    // which a cross-site page cannot send.
+    check_token(&session, &headers)?;
     let Query(query) =
         query.map_err(|e| SimError::BadRequest(format!("parameter tidak lengkap: {e}")))?;
     let number =

@@ -198,6 +198,7 @@ impl Client {
         let response = self
             .http
             .get(format!("{}/simulator/api/messages", self.base))
+            .header(TOKEN_HEADER, &self.token)
             .query(&[
                 ("number", self.number.as_str()),
                 ("village", self.village.as_str()),

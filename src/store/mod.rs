@@ -90,10 +90,12 @@ fn is_unavailable(e: &sqlx::Error) -> bool {
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
             // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED (and their extended codes, low byte).
-            let sqlite_busy = code
-                .parse::<i32>()
-                .map(|c| matches!(c & 0xff, 5 | 6))
-                .unwrap_or(false);
+            // Only for SQLite errors: Postgres codes such as 22021 would match by accident.
+            let sqlite_busy = db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+                && code
+                    .parse::<i32>()
+                    .map(|c| matches!(c & 0xff, 5 | 6))
+                    .unwrap_or(false);
             // Postgres: class 08 connection exception, 57P0x shutdown/cannot connect now,
             // 53300 too many connections, 40001/40P01 serialization failure/deadlock.
             sqlite_busy
@@ -575,7 +577,10 @@ impl Tx {
                  updated_at = $3";
         if let Some(wa_id) = r.sender.wa_id.as_deref() {
             let sql = format!(
-                "update resident set {SET}, user_id = coalesce(user_id, $6)
+                "update resident set {SET},
+                     user_id = coalesce(user_id, case when not exists (
+                         select 1 from resident other
+                         where other.village_id = $1 and other.user_id = $6) then $6 end)
                  where village_id = $1 and wa_id = $2 returning id"
             );
             let id = on_conn!(self, |c| sqlx::query(&sql)
@@ -596,7 +601,10 @@ impl Tx {
         if let Some(user_id) = r.sender.user_id.as_deref() {
             // Known only by BSUID so far: attach the wa_id if this message brought one.
             let sql = format!(
-                "update resident set {SET}, wa_id = coalesce(wa_id, $6)
+                "update resident set {SET},
+                     wa_id = coalesce(wa_id, case when not exists (
+                         select 1 from resident other
+                         where other.village_id = $1 and other.wa_id = $6) then $6 end)
                  where village_id = $1 and user_id = $2 returning id"
             );
             let id = on_conn!(self, |c| sqlx::query(&sql)
@@ -820,6 +828,11 @@ impl Tx {
                 .await?
                 .rows_affected());
             if changed == 1 {
+                // Whether the failure arrives now or was kept until the wamid became known,
+                // a 131047 means "send it as a template".
+                if next == DeliveryStatus::Failed && error_code == Some(131047) {
+                    self.resend_as_template(village_id, wamid, at).await?;
+                }
                 return Ok(true);
             }
         }

@@ -106,12 +106,17 @@ impl Store {
             Tx::Sqlite(..) => "",
         };
         let lease = Timestamp::from(now.as_datetime() + chrono::Duration::seconds(lease_secs));
+        // The picked rows are a CTE: Postgres evaluates it (and takes its locks) exactly once.
+        // As an `id in (subquery)` it may rescan the subquery, and with SKIP LOCKED each scan
+        // returns other rows, claiming more than `limit`.
         let sql = format!(
-            "update outbound_message set status = 'sending', claimed_until = $3,
-                 attempts = attempts + 1, updated_at = $1
-             where id in (
+            "with picked as (
                  select o.id from outbound_message o
-                 where o.id in (
+                 -- Checked again on the locked row itself: under READ COMMITTED Postgres
+                 -- re-evaluates only the locked row's own conditions when another worker
+                 -- claimed it meanwhile.
+                 where o.status = 'queued' and o.next_attempt_at <= $1
+                   and o.id in (
                      -- The oldest due messages first, through the partial index: the cost of a
                      -- claim stays bounded however long the queue is.
                      select q.id from outbound_message q
@@ -122,7 +127,12 @@ impl Store {
                        where p.village_id = o.village_id and p.recipient = o.recipient
                          and p.id < o.id and p.status in ('queued', 'sending'))
                  order by o.id limit $2 {lock})
-             returning id, village_id, resident_id, recipient, kind, purpose, body_json, reply_to, attempts"
+             update outbound_message set status = 'sending', claimed_until = $3,
+                 attempts = attempts + 1, updated_at = $1
+             from picked
+             where outbound_message.id = picked.id and outbound_message.status = 'queued'
+             returning outbound_message.id, village_id, resident_id, recipient, kind, purpose,
+                 body_json, reply_to, attempts"
         );
         let mut claimed = on_conn!(&mut tx, |c| {
             let rows = sqlx::query(&sql)
@@ -519,14 +529,16 @@ impl Tx {
         Ok(())
     }
 
-    /// The outbound message with this wamid (for a late failure status), if any.
-    pub async fn outbound_by_wamid(
+    /// A message Meta refused after the fact with 131047 (outside the 24-hour window): queue
+    /// the same content again, to be sent as the template for its purpose, right away.
+    pub(super) async fn resend_as_template(
         &mut self,
         village_id: &str,
         wamid: &str,
-    ) -> Result<Option<(i64, Option<i64>, String, String, String)>> {
+        now: Timestamp,
+    ) -> Result<()> {
         let row = on_conn!(self, |c| sqlx::query(
-            "select id, resident_id, recipient, kind, body_json from outbound_message
+            "select resident_id, recipient, kind, purpose, body_json from outbound_message
              where village_id = $1 and wamid = $2"
         )
         .bind(village_id)
@@ -535,14 +547,29 @@ impl Tx {
         .await?
         .map(|r| -> Result<_, sqlx::Error> {
             Ok((
-                r.try_get("id")?,
-                r.try_get("resident_id")?,
-                r.try_get("recipient")?,
-                r.try_get("kind")?,
-                r.try_get("body_json")?,
+                r.try_get::<Option<i64>, _>("resident_id")?,
+                r.try_get::<String, _>("recipient")?,
+                r.try_get::<String, _>("kind")?,
+                r.try_get::<String, _>("purpose")?,
+                r.try_get::<String, _>("body_json")?,
             ))
         })
         .transpose()?);
-        Ok(row)
+        if let Some((resident_id, recipient, kind, purpose, body)) = row {
+            if kind != "template" && kind != "mark_read" && purpose != "officer_alert" {
+                self.enqueue(
+                    village_id,
+                    resident_id,
+                    &recipient,
+                    "template_resend",
+                    &purpose,
+                    &body,
+                    None,
+                    now,
+                )
+                .await?;
+            }
+        }
+        Ok(())
     }
 }

@@ -282,14 +282,16 @@ async fn store_message(
             .clone()
             .or_else(|| contact.and_then(|c| c.user_id.clone())),
     };
+    let profile = contact.and_then(|c| c.profile.as_ref());
+    let profile_name = profile.and_then(|p| p.name.as_deref()).map(without_nul);
+    let username = profile.and_then(|p| p.username.as_deref()).map(without_nul);
     let resident_id = if sender.wa_id.is_some() || sender.user_id.is_some() {
-        let profile = contact.and_then(|c| c.profile.as_ref());
         Some(
             tx.upsert_resident(&ResidentUpsert {
                 village_id: m.village_id,
                 sender: &sender,
-                profile_name: profile.and_then(|p| p.name.as_deref()),
-                username: profile.and_then(|p| p.username.as_deref()),
+                profile_name: profile_name.as_deref(),
+                username: username.as_deref(),
                 seen_at: sent_at,
             })
             .await?,
@@ -298,6 +300,7 @@ async fn store_message(
         None
     };
     let s = msg.summary();
+    let body = s.body.map(without_nul);
     let media = s.media;
     let inserted = tx
         .insert_inbound(&NewInbound {
@@ -305,7 +308,7 @@ async fn store_message(
             wamid: &msg.id,
             resident_id,
             kind: s.kind,
-            body: s.body,
+            body: body.as_deref(),
             reply_id: s.reply_id,
             media_id: media.and_then(|m| m.id.as_deref()),
             media_mime: media.and_then(|m| m.mime_type.as_deref()),
@@ -402,27 +405,6 @@ async fn store_status(
     report.new_statuses += 1;
     if st.status == "failed" {
         tracing::warn!(wamid = %st.id, code = error_code, title = error_title.unwrap_or(""), "outbound message failed");
-        // 131047 often arrives late, as a status: the resident's window had closed. Send the
-        // same content again as a template.
-        if error_code == Some(131047) {
-            if let Some((_, resident_id, recipient, kind, body_json)) =
-                tx.outbound_by_wamid(s.village_id, &st.id).await?
-            {
-                if kind != "template" && kind != "mark_read" {
-                    tx.enqueue(
-                        s.village_id,
-                        resident_id,
-                        &recipient,
-                        "template_resend",
-                        "reply",
-                        &body_json,
-                        None,
-                        received_at,
-                    )
-                    .await?;
-                }
-            }
-        }
     }
     if tx
         .apply_status(
@@ -438,4 +420,14 @@ async fn store_status(
         report.applied_statuses += 1;
     }
     Ok(())
+}
+
+/// PostgreSQL text cannot hold U+0000; a resident's text never needs it. (The raw JSON keeps it
+/// escaped, as Meta sent it.)
+fn without_nul(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        std::borrow::Cow::Owned(text.replace('\0', ""))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }

@@ -107,10 +107,10 @@ async fn receive(
     )
     .instrument(span.clone())
     .await;
-    let _enter = span.enter();
     match result {
         Ok(report) => {
             span.record("wamids", report.wamids.join(",").as_str());
+            let _enter = span.enter();
             metrics.messages(report.new_messages.len(), report.duplicates);
             metrics.statuses(report.new_statuses, report.duplicate_statuses);
             metrics.unrouted(report.unrouted);

@@ -248,6 +248,24 @@ both_backends! {
         assert_eq!(sent[1].json()["template"]["components"][0]["parameters"][0]["text"], "Permohonan diterima");
     }
 
+    async fn a_131047_failure_received_before_the_wamid_was_recorded_still_resends(app) {
+        let id = queue(&app.store, RESIDENT, "status_update", &OutboundBody::text("Surat siap")).await;
+        let failed = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+            "metadata": {"phone_number_id": KALIPLOSO_NUMBER},
+            "statuses": [{"id": "wamid.early.fail", "status": "failed", "timestamp": "1764300009", "recipient_id": RESIDENT,
+                "errors": [{"code": 131047, "title": "Re-engagement message"}]}]}}]}]});
+        assert_eq!(app.post_webhook(failed.to_string()).await.status(), 200);
+        let mut tx = app.store.begin().await.unwrap();
+        tx.mark_outbound_sent(id, "wamid.early.fail", Timestamp::now()).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(app.store.outbound(id).await.unwrap().unwrap().status, "failed");
+        let mock = GraphMock::start().await;
+        drain(&worker(&app.store, &mock, settings())).await;
+        let sent = mock.message_requests();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].json()["template"]["name"], "kentongan_status", "the template of the message's purpose");
+    }
+
     async fn undeliverable_131026_fails_permanently(app) {
         let mock = GraphMock::start().await;
         let w = worker(&app.store, &mock, settings());

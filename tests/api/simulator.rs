@@ -72,10 +72,24 @@ fn resident(extra: Value) -> Value {
     body
 }
 
+/// GET a simulator API path with the page's token.
+async fn get_with_token(app: &TestApp, path: &str) -> reqwest::Response {
+    let token = page_token(app).await;
+    app.client
+        .get(app.url(path))
+        .header("x-simulator-token", token)
+        .send()
+        .await
+        .expect("request sent")
+}
+
 async fn conversation(app: &TestApp, after: u64, wait: u64) -> Value {
-    app.get(&format!(
-        "/simulator/api/messages?number={RESIDENT}&village=kaliploso&after={after}&wait={wait}"
-    ))
+    get_with_token(
+        app,
+        &format!(
+            "/simulator/api/messages?number={RESIDENT}&village=kaliploso&after={after}&wait={wait}"
+        ),
+    )
     .await
     .json()
     .await
@@ -251,7 +265,10 @@ both_backends! {
         let body = json!({"village": "kaliploso", "number": RESIDENT, "name": HOSTILE_NAME, "text": HOSTILE_TEXT});
         let r = post(&app, "/simulator/api/send", Some(&token), body).await;
         assert_eq!(r.status(), 200);
+        // Reading a conversation needs the token as well.
         let r = app.get(&format!("/simulator/api/messages?number={RESIDENT}&wait=0")).await;
+        assert_eq!(r.status(), 403);
+        let r = get_with_token(&app, &format!("/simulator/api/messages?number={RESIDENT}&wait=0")).await;
         assert!(r.headers()["content-type"].to_str().expect("type").starts_with("application/json"));
         let c: Value = r.json().await.expect("json");
         assert_eq!(c["messages"][0]["message"]["text"]["body"], HOSTILE_TEXT);

@@ -328,6 +328,39 @@ both_backends! {
         assert_eq!(residents[0].profile_name.as_deref(), Some("Sri Lestari"));
     }
 
+    async fn a_phone_row_and_a_username_row_of_one_person_do_not_break_intake(app) {
+        let payload = |wamid: &str, wa: Option<&str>, user: Option<&str>| {
+            let mut contact = serde_json::json!({"profile": {"name": "Sri"}});
+            let mut msg = serde_json::json!({"id": wamid, "timestamp": "1764300000", "type": "text", "text": {"body": "halo"}});
+            if let Some(w) = wa {
+                contact["wa_id"] = w.into();
+                msg["from"] = w.into();
+            }
+            if let Some(u) = user {
+                contact["user_id"] = u.into();
+                msg["from_user_id"] = u.into();
+            }
+            serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+                "metadata": {"phone_number_id": KALIPLOSO_NUMBER}, "contacts": [contact], "messages": [msg]}}]}]}).to_string()
+        };
+        // Known by number first, then by username only, then with both.
+        assert_eq!(app.post_webhook(payload("wamid.l1", Some("6281234567890"), None)).await.status(), 200);
+        assert_eq!(app.post_webhook(payload("wamid.l2", None, Some("US.777"))).await.status(), 200);
+        assert_eq!(app.post_webhook(payload("wamid.l3", Some("6281234567890"), Some("US.777"))).await.status(), 200);
+        let rows = app.store.residents("kaliploso").await.unwrap();
+        assert_eq!(rows.len(), 2, "two rows stay apart rather than failing: {rows:?}");
+        let l3 = app.store.inbound_by_wamid("kaliploso", "wamid.l3").await.unwrap().unwrap();
+        assert_eq!(l3.resident_id, Some(rows[0].id), "the message goes to the row of its phone number");
+    }
+
+    async fn a_nul_character_in_a_message_is_stored_without_it(app) {
+        let body = r#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1122334455667"},"contacts":[{"profile":{"name":"A\u0000B"},"wa_id":"6281234500009"}],"messages":[{"from":"6281234500009","id":"wamid.nul","timestamp":"1764300000","type":"text","text":{"body":"ha\u0000lo"}}]}}]}]}"#;
+        assert_eq!(app.post_webhook(body).await.status(), 200);
+        let row = app.store.inbound_by_wamid("kaliploso", "wamid.nul").await.unwrap().unwrap();
+        assert_eq!(row.body.as_deref(), Some("halo"));
+        assert!(row.raw_json.contains(r"\u0000"), "the raw JSON keeps it escaped");
+    }
+
     async fn statuses_out_of_order_end_at_the_right_status(app) {
         // Two outbound messages Meta has accepted.
         let mut tx = app.store.begin().await.unwrap();
