@@ -334,17 +334,7 @@ impl Store {
     /// Keep a correctly signed payload that could not be parsed, whole, with the reason.
     pub async fn insert_dead_letter(&self, body: &[u8], error: &str) -> Result<i64> {
         let mut tx = self.begin().await?;
-        let id = on_conn!(&mut tx, |c| {
-            sqlx::query(
-            "insert into dead_letter (body, error, received_at) values ($1, $2, $3) returning id"
-        )
-        .bind(body)
-        .bind(error)
-        .bind(Timestamp::now())
-        .fetch_one(c)
-        .await?
-        .try_get::<i64, _>("id")?
-        });
+        let id = tx.insert_dead_letter(body, error, Timestamp::now()).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -520,6 +510,52 @@ impl Store {
 }
 
 impl Tx {
+    /// Mark a point to roll back to without losing the rest of the transaction.
+    pub async fn savepoint(&mut self) -> Result<()> {
+        on_conn!(self, |c| sqlx::query("savepoint item")
+            .execute(c)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    pub async fn release_savepoint(&mut self) -> Result<()> {
+        on_conn!(self, |c| sqlx::query("release savepoint item")
+            .execute(c)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    pub async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        on_conn!(self, |c| sqlx::query("rollback to savepoint item")
+            .execute(c)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    /// Keep something that could not be processed, whole, with the reason.
+    pub async fn insert_dead_letter(
+        &mut self,
+        body: &[u8],
+        error: &str,
+        now: Timestamp,
+    ) -> Result<i64> {
+        let id = on_conn!(self, |c| {
+            sqlx::query(
+            "insert into dead_letter (body, error, received_at) values ($1, $2, $3) returning id"
+        )
+        .bind(body)
+        .bind(error)
+        .bind(now)
+        .fetch_one(c)
+        .await?
+        .try_get::<i64, _>("id")?
+        });
+        Ok(id)
+    }
+
     pub async fn commit(self) -> Result<()> {
         match self {
             Tx::Postgres(tx) => tx.commit().await?,

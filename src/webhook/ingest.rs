@@ -49,6 +49,8 @@ pub struct IngestReport {
     pub other_events: usize,
     /// Changes for a number no configured village owns, stored raw.
     pub unrouted: usize,
+    /// Messages that could not be stored and were kept as dead letters instead.
+    pub dead_lettered: usize,
     /// Every wamid the payload mentioned (messages and statuses), for the request span.
     pub wamids: Vec<String>,
 }
@@ -220,6 +222,25 @@ pub async fn ingest(
                 b.message.timestamp,
             ))
     });
+    match write(store, &plan, conversation, received_at, false).await {
+        // A permanent error (not the database being away) on one item must not block the
+        // others for the seven days Meta retries: write the payload again with each item
+        // isolated, dead-lettering only the one that fails.
+        Err(e) if !e.is_unavailable() => {
+            tracing::error!(error = %e, "a webhook item could not be stored; storing the payload item by item");
+            Ok(write(store, &plan, conversation, received_at, true).await?)
+        }
+        other => Ok(other?),
+    }
+}
+
+async fn write(
+    store: &Store,
+    plan: &Plan<'_>,
+    conversation: Option<&ConversationService>,
+    received_at: Timestamp,
+    isolate: bool,
+) -> Result<IngestReport, StoreError> {
     let mut report = IngestReport::default();
     report
         .wamids
@@ -230,7 +251,31 @@ pub async fn ingest(
 
     let mut tx = store.begin().await?;
     for m in &plan.messages {
-        store_message(&mut tx, m, conversation, received_at, &mut report).await?;
+        if !isolate {
+            store_message(&mut tx, m, conversation, received_at, &mut report).await?;
+            continue;
+        }
+        tx.savepoint().await?;
+        let mut item = IngestReport::default();
+        match store_message(&mut tx, m, conversation, received_at, &mut item).await {
+            Ok(()) => {
+                tx.release_savepoint().await?;
+                report.new_messages.extend(item.new_messages);
+                report.duplicates += item.duplicates;
+            }
+            Err(e) if !e.is_unavailable() => {
+                tx.rollback_to_savepoint().await?;
+                tracing::error!(wamid = %m.message.id, error = %e, "inbound message could not be stored; kept as a dead letter");
+                tx.insert_dead_letter(
+                    m.raw.get().as_bytes(),
+                    &format!("message {}: {e}", m.message.id),
+                    received_at,
+                )
+                .await?;
+                report.dead_lettered += 1;
+            }
+            Err(e) => return Err(e),
+        }
     }
     for s in &plan.statuses {
         store_status(&mut tx, s, received_at, &mut report).await?;

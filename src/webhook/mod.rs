@@ -121,6 +121,7 @@ async fn receive(
                 duplicate_statuses = report.duplicate_statuses,
                 other = report.other_events,
                 unrouted = report.unrouted,
+                dead_lettered = report.dead_lettered,
                 "webhook stored"
             );
             if !report.new_messages.is_empty() || report.new_statuses > 0 {

@@ -361,6 +361,38 @@ both_backends! {
         assert!(row.raw_json.contains(r"\u0000"), "the raw JSON keeps it escaped");
     }
 
+    async fn a_message_the_database_refuses_is_dead_lettered_and_the_rest_is_kept(app) {
+        // A trigger makes the database refuse one particular message for good.
+        let url = app.database_url();
+        if url.starts_with("postgres") {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::query("create function kt_poison() returns trigger language plpgsql as $$ begin if new.wamid = 'wamid.poison' then raise exception 'poisoned message'; end if; return new; end $$")
+                .execute(&mut c).await.unwrap();
+            sqlx::query("create trigger kt_poison before insert on inbound_message for each row execute function kt_poison()")
+                .execute(&mut c).await.unwrap();
+        } else {
+            use sqlx::Connection;
+            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query("create trigger kt_poison before insert on inbound_message when new.wamid = 'wamid.poison' begin select raise(abort, 'poisoned message'); end")
+                .execute(&mut c).await.unwrap();
+        }
+        let msg = |id: &str, from: &str| serde_json::json!(
+            {"from": from, "id": id, "timestamp": "1764300000", "type": "text", "text": {"body": "halo"}});
+        let payload = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+            "metadata": {"phone_number_id": KALIPLOSO_NUMBER},
+            "messages": [msg("wamid.good1", "6281111111111"), msg("wamid.poison", "6282222222222"), msg("wamid.good2", "6283333333333")]}}]}]});
+        assert_eq!(app.post_webhook(payload.to_string()).await.status(), 200);
+        for wamid in ["wamid.good1", "wamid.good2"] {
+            assert!(app.store.inbound_by_wamid("kaliploso", wamid).await.unwrap().is_some(), "{wamid} kept");
+        }
+        assert!(app.store.inbound_by_wamid("kaliploso", "wamid.poison").await.unwrap().is_none());
+        let letters = app.store.dead_letters().await.unwrap();
+        assert_eq!(letters.len(), 1);
+        assert!(String::from_utf8_lossy(&letters[0].body).contains("wamid.poison"));
+        assert!(letters[0].error.contains("poisoned message"), "{}", letters[0].error);
+    }
+
     async fn statuses_out_of_order_end_at_the_right_status(app) {
         // Two outbound messages Meta has accepted.
         let mut tx = app.store.begin().await.unwrap();
