@@ -119,6 +119,22 @@ pub struct Field {
     /// Whether the request can proceed without it.
     #[serde(default = "yes")]
     pub required: bool,
+    /// For dates: whether the date must lie in the past (birth, death) or not before today
+    /// (a planned wedding or journey).
+    #[serde(default)]
+    pub when: DateRange,
+}
+
+/// Which dates a date field accepts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateRange {
+    #[default]
+    Any,
+    /// Today or earlier.
+    Past,
+    /// Today or later.
+    Future,
 }
 
 /// How an answer is validated.
@@ -406,6 +422,9 @@ impl Service {
                 }
                 (_, false) => return Err(bad_options("only choice fields may have options")),
                 (_, true) => {}
+            }
+            if field.kind != FieldKind::Date && field.when != DateRange::Any {
+                return Err(bad_options("only date fields may say `when`"));
             }
         }
 

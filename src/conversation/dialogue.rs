@@ -1482,8 +1482,29 @@ fn validate(field: &Field, text: &str, ctx: &Ctx) -> Result<(String, Option<Stri
             Ok((phone.as_str().to_string(), None))
         }
         FieldKind::Date => {
-            let date = crate::domain::date::parse_date(trimmed, today)
-                .map_err(|e| e.friendly_message())?;
+            use crate::catalogue::DateRange;
+            let date = match field.when {
+                // A two-digit year of a past date resolves to the past ("17/8/45" is 1945).
+                DateRange::Past => {
+                    crate::domain::date::parse_birth_date(trimmed, today).map_err(|e| match e {
+                        crate::domain::DateError::InFuture => {
+                            "Tanggal itu belum lewat. Mohon periksa kembali tanggalnya, ya."
+                                .to_string()
+                        }
+                        e => e.friendly_message(),
+                    })?
+                }
+                DateRange::Future | DateRange::Any => {
+                    crate::domain::date::parse_date(trimmed, today)
+                        .map_err(|e| e.friendly_message())?
+                }
+            };
+            if field.when == DateRange::Future && date < today {
+                return Err(format!(
+                    "Tanggal {} sudah lewat. Mohon tulis tanggal rencananya, ya.",
+                    crate::domain::date::format_tanggal(date)
+                ));
+            }
             Ok((date.format("%Y-%m-%d").to_string(), None))
         }
         FieldKind::RtRw => {
