@@ -1085,6 +1085,14 @@ fn on_reply(conv: &mut Conversation, id: &str, title: &str, ctx: &Ctx, out: &mut
             let Some(draft) = conv.draft.take() else {
                 return show_menu(conv, 0, ctx, out);
             };
+            let identity = match (
+                draft.relation.as_ref(),
+                draft.values.get("nik"),
+                draft.values.get("nama"),
+            ) {
+                (None, Some(nik), Some(nama)) => Some((nik.clone(), nama.clone())),
+                _ => None,
+            };
             out.actions.push(Action::Submit(Submission {
                 service: draft.service,
                 relation: draft.relation,
@@ -1099,7 +1107,15 @@ fn on_reply(conv: &mut Conversation, id: &str, title: &str, ctx: &Ctx, out: &mut
                 if let Some(service) = ctx.catalogue.get(&next) {
                     let rest = std::mem::take(&mut conv.queued);
                     // The request just submitted counts towards today's limit.
-                    start_service_counted(conv, service, rest, None, 1, ctx, out);
+                    start_service_counted(
+                        conv,
+                        service,
+                        rest,
+                        None,
+                        Some(JustSubmitted { identity }),
+                        ctx,
+                        out,
+                    );
                 }
             }
         }
@@ -1231,7 +1247,14 @@ fn start_service(
     ctx: &Ctx,
     out: &mut Out,
 ) {
-    start_service_counted(conv, service, queued, relation, 0, ctx, out)
+    start_service_counted(conv, service, queued, relation, None, ctx, out)
+}
+
+/// The request submitted just before this one, in the same step (a message asking for two
+/// services): it counts towards the daily limit, and the resident's own NIK and name from it
+/// are used again rather than asked twice.
+struct JustSubmitted {
+    identity: Option<(String, String)>,
 }
 
 fn start_service_counted(
@@ -1239,11 +1262,11 @@ fn start_service_counted(
     service: &Service,
     queued: Vec<String>,
     relation: Option<String>,
-    just_submitted: u32,
+    just_submitted: Option<JustSubmitted>,
     ctx: &Ctx,
     out: &mut Out,
 ) {
-    if ctx.submitted_today + just_submitted >= ctx.daily_limit {
+    if ctx.submitted_today + u32::from(just_submitted.is_some()) >= ctx.daily_limit {
         conv.stage = Stage::Idle;
         conv.draft = None;
         conv.queued.clear();
@@ -1271,6 +1294,14 @@ fn start_service_counted(
             draft
                 .documents
                 .insert(doc.key.clone(), DocAnswer::Sent { media });
+        }
+    }
+    if let Some((nik, nama)) = just_submitted.and_then(|j| j.identity) {
+        if asks_identity(service) {
+            draft.values.insert("nik".into(), nik);
+            draft.values.insert("nama".into(), nama);
+            draft.saved_offered = true;
+            out.text(texts::identity_reused());
         }
     }
     conv.draft = Some(draft);

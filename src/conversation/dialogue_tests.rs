@@ -662,6 +662,11 @@ fn several_services_in_one_message_are_handled_one_after_the_other() {
     );
     assert!(said(&a).contains("Surat Keterangan Tidak Mampu"));
     assert!(chat.conv.queued.is_empty());
+    // The resident's NIK and name from the first request are not asked again.
+    assert!(said(&a).contains(texts::identity_reused()), "{}", said(&a));
+    assert_eq!(chat.draft().values["nik"], NIK);
+    assert_eq!(chat.draft().values["nama"], "Budi Santoso");
+    assert_ne!(chat.field_key().as_deref(), Some("nik"));
 }
 
 #[test]

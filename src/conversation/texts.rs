@@ -66,6 +66,10 @@ pub const SAVED_USE: &str = "Ya, pakai";
 pub const SAVED_OTHER: &str = "Untuk orang lain";
 pub const SAVED_NEW: &str = "Data baru";
 
+pub fn identity_reused() -> &'static str {
+    "NIK dan nama memakai data permohonan tadi."
+}
+
 pub fn for_someone_else(relation: &str) -> String {
     format!("Baik, surat ini untuk {relation}. Mohon isi data {relation}, ya.")
 }
