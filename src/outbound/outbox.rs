@@ -396,13 +396,20 @@ impl OutboxWorker {
         let name = t.by_purpose.get(&m.purpose).or(t.default.as_ref());
         let Some(name) = name else {
             tracing::error!(outbound_id = m.id, purpose = %m.purpose, "outside the 24-hour window and no template is configured for this purpose; failed");
-            return self.finish(
+            let mut record = self.finish(
                 m,
                 AttemptOutcome::Failed,
                 None,
                 Some(131047),
                 Some("outside the 24-hour window; no template configured"),
             );
+            if !matches!(m.purpose.as_str(), "officer_alert" | "read") {
+                record.officer_alert = Some(format!(
+                    "⚠️ Pesan ke warga {} tidak terkirim: di luar batas 24 jam dan belum ada template WhatsApp untuk jenis pesan ini. Mohon hubungi warga tersebut.",
+                    m.recipient
+                ));
+            }
+            return record;
         };
         let template = OutboundBody::Template {
             name: name.clone(),

@@ -98,7 +98,12 @@ fn is_unavailable(e: &sqlx::Error) -> bool {
                     .unwrap_or(false);
             // Postgres: class 08 connection exception, 57P0x shutdown/cannot connect now,
             // 53300 too many connections, 40001/40P01 serialization failure/deadlock.
+            // 57014 statement timeout, 55P03 lock timeout, 25P03 idle-in-transaction timeout:
+            // contention, not bad data.
             sqlite_busy
+                || code == "57014"
+                || code == "55P03"
+                || code == "25P03"
                 || code.starts_with("08")
                 || code.starts_with("57P")
                 || code == "53300"
@@ -693,6 +698,19 @@ impl Tx {
         Ok(id)
     }
 
+    /// Serialise, per wamid, recording a wamid against a status callback for it. Without it,
+    /// on Postgres the two transactions could each miss the other's uncommitted row and the
+    /// status would never be applied. (SQLite has a single writer already.)
+    pub async fn lock_wamid(&mut self, wamid: &str) -> Result<()> {
+        if let Tx::Postgres(tx) = self {
+            sqlx::query("select pg_advisory_xact_lock(hashtext($1))")
+                .bind(wamid)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Record a status callback once per (wamid, status); returns whether it was new.
     pub async fn insert_status_event(&mut self, s: &NewStatusEvent<'_>) -> Result<bool> {
         let done = on_conn!(self, |c| sqlx::query(
@@ -761,6 +779,7 @@ impl Tx {
     /// Record that Meta accepted an outbound message under `wamid`, then fold in any status
     /// callbacks that arrived before we knew the wamid.
     pub async fn mark_outbound_sent(&mut self, id: i64, wamid: &str, now: Timestamp) -> Result<()> {
+        self.lock_wamid(wamid).await?;
         let village_id = on_conn!(self, |c| {
             sqlx::query(
             "update outbound_message set wamid = $2, status = case when status in ('queued', 'sending') then 'sent' else status end,

@@ -367,10 +367,12 @@ impl Tx {
                 .rows_affected());
             }
             AttemptOutcome::Failed => {
-                on_conn!(&mut *tx, |c| sqlx::query(
+                // Only from our own claim: recording the same batch twice (a commit whose
+                // answer was lost) must not alert the officers twice.
+                let changed = on_conn!(&mut *tx, |c| sqlx::query(
                     "update outbound_message set status = 'failed', claimed_until = null,
                          failed_at = $2, updated_at = $2, error_code = $3, error_title = $4
-                     where id = $1"
+                     where id = $1 and status = 'sending'"
                 )
                 .bind(message.id)
                 .bind(now)
@@ -379,7 +381,7 @@ impl Tx {
                 .execute(c)
                 .await?
                 .rows_affected());
-                if let Some(alert) = &r.officer_alert {
+                if let (1, Some(alert)) = (changed, &r.officer_alert) {
                     tx.alert_officers(&message.village_id, alert, now).await?;
                 }
             }
@@ -556,7 +558,9 @@ impl Tx {
         })
         .transpose()?);
         if let Some((resident_id, recipient, kind, purpose, body)) = row {
-            if kind != "template" && kind != "mark_read" && purpose != "officer_alert" {
+            // Officer alerts too: an officer who has not written lately is outside the window
+            // as well. No loop: the resend becomes a template before it is sent.
+            if kind != "template" && kind != "mark_read" {
                 self.enqueue(
                     village_id,
                     resident_id,

@@ -427,6 +427,7 @@ async fn store_status(
     let error = st.errors.first();
     let error_code = error.and_then(|e| e.code);
     let error_title = error.and_then(|e| e.title.as_deref().or(e.message.as_deref()));
+    tx.lock_wamid(&st.id).await?;
     let new = tx
         .insert_status_event(&NewStatusEvent {
             village_id: s.village_id,

@@ -266,6 +266,30 @@ both_backends! {
         assert_eq!(sent[0].json()["template"]["name"], "kentongan_status", "the template of the message's purpose");
     }
 
+    async fn an_officer_alert_refused_outside_the_window_is_resent_as_a_template(app) {
+        app.store.add_officer("kaliploso", "Bu Operator", "6281300000001", &["operator"]).await.unwrap();
+        let mut tx = app.store.begin().await.unwrap();
+        assert_eq!(tx.alert_officers("kaliploso", "Pesan gagal", Timestamp::now()).await.unwrap(), 1);
+        tx.commit().await.unwrap();
+        let mock = GraphMock::start().await;
+        let w = worker(&app.store, &mock, settings());
+        drain(&w).await;
+        let wamid = mock.message_requests()[0].json()["to"].clone();
+        assert_eq!(wamid, "6281300000001");
+        // Meta accepts it, then reports 131047.
+        let counts = app.store.outbox_counts().await.unwrap();
+        assert_eq!(counts.sent, 1);
+        let failed = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+            "metadata": {"phone_number_id": KALIPLOSO_NUMBER},
+            "statuses": [{"id": "wamid.mock.1", "status": "failed", "timestamp": "1764300009", "recipient_id": "6281300000001",
+                "errors": [{"code": 131047, "title": "Re-engagement message"}]}]}}]}]});
+        assert_eq!(app.post_webhook(failed.to_string()).await.status(), 200);
+        drain(&w).await;
+        let sent = mock.message_requests();
+        assert_eq!(sent.len(), 2, "the alert goes out again");
+        assert_eq!(sent[1].json()["type"], "template");
+    }
+
     async fn undeliverable_131026_fails_permanently(app) {
         let mock = GraphMock::start().await;
         let w = worker(&app.store, &mock, settings());
