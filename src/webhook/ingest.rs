@@ -222,6 +222,15 @@ pub async fn ingest(
                 b.message.timestamp,
             ))
     });
+    // The request span carries the wamids from here on, so that everything logged while the
+    // payload is stored and answered can be traced to its messages.
+    let wamids: Vec<&str> = plan
+        .messages
+        .iter()
+        .map(|m| m.message.id.as_str())
+        .chain(plan.statuses.iter().map(|s| s.status.id.as_str()))
+        .collect();
+    tracing::Span::current().record("wamids", wamids.join(",").as_str());
     match write(store, &plan, conversation, received_at, false).await {
         // A permanent error (not the database being away) on one item must not block the
         // others for the seven days Meta retries: write the payload again with each item

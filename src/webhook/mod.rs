@@ -109,7 +109,6 @@ async fn receive(
     .await;
     match result {
         Ok(report) => {
-            span.record("wamids", report.wamids.join(",").as_str());
             let _enter = span.enter();
             metrics.messages(report.new_messages.len(), report.duplicates);
             metrics.statuses(report.new_statuses, report.duplicate_statuses);
