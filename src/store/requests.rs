@@ -128,18 +128,6 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn mark_inbound_handled(&mut self, inbound_id: i64, now: Timestamp) -> Result<()> {
-        on_conn!(self, |c| sqlx::query(
-            "update inbound_message set handled_at = $2 where id = $1"
-        )
-        .bind(inbound_id)
-        .bind(now)
-        .execute(c)
-        .await?
-        .rows_affected());
-        Ok(())
-    }
-
     /// Next value of a per-village sequence (tickets, complaints, letter numbers of a year).
     /// Atomic: the upsert holds the counter row until commit, so two requests never share a
     /// number.
