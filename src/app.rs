@@ -13,6 +13,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::{Mode, Secret, Settings, VillageConfig};
 use crate::conversation::ConversationService;
 use crate::metrics::Metrics;
+use crate::officers::deadlines::Deadlines;
 use crate::outbound::fetch::{MediaFetcher, MediaSource};
 use crate::outbound::outbox::{OutboxWorker, Transport};
 use crate::outbound::sandbox::Sandbox;
@@ -38,6 +39,8 @@ struct StateInner {
     sandbox: Option<Arc<Sandbox>>,
     villages: Vec<VillageConfig>,
     self_url: String,
+    live: bool,
+    settings: Arc<Settings>,
 }
 
 impl AppState {
@@ -78,6 +81,14 @@ impl AppState {
     pub fn self_url(&self) -> &str {
         &self.inner.self_url
     }
+    /// Live mode (talking to Meta), as opposed to the sandbox.
+    pub fn live(&self) -> bool {
+        self.inner.live
+    }
+    /// The settings the server started with (the dashboard's settings page shows them).
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
 }
 
 pub struct Application {
@@ -87,6 +98,9 @@ pub struct Application {
     local_addr: SocketAddr,
     worker: Option<Arc<OutboxWorker>>,
     fetcher: Option<Arc<MediaFetcher>>,
+    /// Escalations, unconfirmed deliveries and the morning summary; runs where the outbox
+    /// worker runs.
+    deadlines: Option<Arc<Deadlines>>,
     state: AppState,
 }
 
@@ -95,13 +109,17 @@ impl Application {
     /// (port 0 picks a free port; [`Application::local_addr`] tells which).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         use anyhow::Context;
-        let conversation = ConversationService::load(&settings.conversation, &settings.villages)
-            .with_context(|| {
-                format!(
-                    "loading the service catalogue {}",
-                    settings.conversation.services_file.display()
-                )
-            })?;
+        let conversation = ConversationService::load_with_officers(
+            &settings.conversation,
+            &settings.officers,
+            &settings.villages,
+        )
+        .with_context(|| {
+            format!(
+                "loading the service catalogue {}",
+                settings.conversation.services_file.display()
+            )
+        })?;
         let store = Store::connect(&settings.database)
             .await
             .context("opening the database")?;
@@ -109,6 +127,10 @@ impl Application {
             .sync_villages(&settings.villages)
             .await
             .context("recording the configured villages")?;
+        store
+            .sync_configured_officers(&settings.villages)
+            .await
+            .context("recording the configured officers")?;
         let app_secret = match &settings.whatsapp.app_secret {
             Some(secret) => secret.clone(),
             None => {
@@ -169,6 +191,15 @@ impl Application {
             settings.outbox.clone(),
             Some(metrics.clone()),
         ));
+        let deadlines = Arc::new(
+            Deadlines::new(
+                store.clone(),
+                settings.officers.clone(),
+                settings.villages.clone(),
+                conversation.catalogue().clone(),
+            )
+            .with_outbox_wake(worker.wake.clone()),
+        );
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("binding the listen address {}", settings.listen))?;
@@ -186,12 +217,15 @@ impl Application {
                 sandbox,
                 villages: settings.villages.clone(),
                 self_url: self_url(local_addr),
+                live: settings.mode() == Mode::Live,
+                settings: Arc::new(settings.clone()),
             }),
         };
         let router = Router::new()
             .merge(crate::webhook::router(settings.webhook_body_limit))
             .merge(crate::ops::router())
             .merge(crate::simulator::router())
+            .merge(crate::dashboard::router())
             .with_state(state.clone())
             .layer(
                 TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -228,6 +262,7 @@ impl Application {
             local_addr,
             worker: settings.run_outbox_worker.then_some(worker),
             fetcher: settings.run_outbox_worker.then_some(fetcher),
+            deadlines: settings.run_outbox_worker.then_some(deadlines),
             state,
         })
     }
@@ -252,7 +287,8 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let worker = self.worker.map(|w| tokio::spawn(w.run(stop_rx.clone())));
-        let fetcher = self.fetcher.map(|f| tokio::spawn(f.run(stop_rx)));
+        let fetcher = self.fetcher.map(|f| tokio::spawn(f.run(stop_rx.clone())));
+        let deadlines = self.deadlines.map(|d| tokio::spawn(d.run(stop_rx)));
         let sandbox = self.state.sandbox().cloned();
         let shutdown = async move {
             shutdown.await;
@@ -276,6 +312,9 @@ impl Application {
         }
         if let Some(fetcher) = fetcher {
             let _ = fetcher.await;
+        }
+        if let Some(deadlines) = deadlines {
+            let _ = deadlines.await;
         }
         tracing::info!("HTTP server and outbox worker stopped; closing the database");
         self.store.close().await;

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::domain::phone::{UserId, WaId};
+use crate::store::officers::Role;
+
 /// Default location of the configuration file, relative to the working directory.
 pub const DEFAULT_CONFIG_PATH: &str = "config/kentongan.toml";
 /// Default database: the embedded SQLite file, created on first start.
@@ -72,7 +75,52 @@ struct FileConfig {
     #[serde(default)]
     outbox: FileOutbox,
     #[serde(default)]
+    officers: FileOfficers,
+    #[serde(default)]
     village: Vec<VillageConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileOfficers {
+    relay_timeout_minutes: Option<i64>,
+    document_wait_hours: Option<i64>,
+    delivery_confirm_hours: Option<i64>,
+    escalation_step_hours: Option<i64>,
+    summary_hour: Option<u32>,
+    tick_seconds: Option<u64>,
+}
+
+/// How officers' work is timed: relays, waiting for documents and confirmations, escalation of
+/// overdue requests, the morning summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfficerSettings {
+    /// A relay (officer talking with a resident) ends after this long without a message.
+    pub relay_timeout_secs: i64,
+    /// After `kurang`, the resident's messages go to the officer for this long.
+    pub document_wait_secs: i64,
+    /// A delivery the resident has not confirmed after this long is reported to the Sekdes.
+    pub delivery_confirm_secs: i64,
+    /// Overdue requests go to the assigned officer at the deadline, to the Sekdes this much
+    /// later, and to the Kades twice this much later.
+    pub escalation_step_secs: i64,
+    /// Local hour of the morning summary to the Sekdes.
+    pub summary_hour: u32,
+    /// How often deadlines are checked.
+    pub tick_secs: u64,
+}
+
+impl Default for OfficerSettings {
+    fn default() -> Self {
+        OfficerSettings {
+            relay_timeout_secs: 120 * 60,
+            document_wait_secs: 72 * 3600,
+            delivery_confirm_secs: 24 * 3600,
+            escalation_step_secs: 4 * 3600,
+            summary_hour: 7,
+            tick_secs: 60,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -175,6 +223,94 @@ pub struct VillageConfig {
     pub office_open: String,
     #[serde(default = "default_office_close")]
     pub office_close: String,
+    /// Officers recorded at start-up when the village does not have them yet
+    /// (`[[village.officers]]`); afterwards they are managed with `kentongan officer …`.
+    #[serde(default)]
+    pub officers: Vec<OfficerConfig>,
+    /// How letter numbers are written (see [`crate::letters::number`]): placeholders `{kode}`
+    /// (the service's classification code), `{nomor}` (sequence of the year, 3 digits),
+    /// `{kode_desa}`, `{bulan}` (Roman month) and `{tahun}`. Default: OpenSID's
+    /// `{kode}/{nomor}/{kode_desa}/{bulan}/{tahun}`.
+    #[serde(default = "default_letter_number_format")]
+    pub letter_number_format: String,
+    /// Name of the Kepala Desa (village head), printed under the signature on letters.
+    #[serde(default)]
+    pub kepala_desa: String,
+    /// The Kepala Desa's NIP (civil servant number), if any.
+    #[serde(default)]
+    pub kepala_desa_nip: Option<String>,
+    /// Name of the Sekretaris Desa (village secretary), who signs "a.n." for some letters.
+    #[serde(default)]
+    pub sekretaris_desa: String,
+    /// The Sekretaris Desa's NIP, if any.
+    #[serde(default)]
+    pub sekretaris_desa_nip: Option<String>,
+}
+
+/// An officer listed under a village in the configuration file.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OfficerConfig {
+    pub name: String,
+    /// WhatsApp number as people write it (`0812…`, `+62 812…`, `62812…`).
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Business-scoped user id, for an officer known without a number.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// `operator`, `sekdes`, `kades`, `kurir`.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// A configured officer's number, user id and roles, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedOfficer {
+    pub wa_id: Option<WaId>,
+    pub user_id: Option<UserId>,
+    pub roles: Vec<Role>,
+}
+
+impl OfficerConfig {
+    /// Validate the entry: a name, a valid number or user id, known roles (at least one).
+    pub fn checked(&self) -> Result<CheckedOfficer, String> {
+        if self.name.trim().is_empty() {
+            return Err("the officer has no name".into());
+        }
+        let wa_id = self
+            .phone
+            .as_deref()
+            .map(|p| {
+                WaId::parse(p).map_err(|e| format!("phone {p:?} is not a WhatsApp number: {e}"))
+            })
+            .transpose()?;
+        let user_id = self
+            .user_id
+            .as_deref()
+            .map(|u| UserId::parse(u).map_err(|e| format!("user_id {u:?} is not valid: {e}")))
+            .transpose()?;
+        if wa_id.is_none() && user_id.is_none() {
+            return Err("give the officer's phone (or user_id)".into());
+        }
+        let mut roles = Vec::new();
+        for r in &self.roles {
+            let role = Role::parse(r)?;
+            if !roles.contains(&role) {
+                roles.push(role);
+            }
+        }
+        if roles.is_empty() {
+            return Err(format!(
+                "the officer has no roles; give roles = [\"…\"] with one or more of {}",
+                Role::valid_list()
+            ));
+        }
+        Ok(CheckedOfficer {
+            wa_id,
+            user_id,
+            roles,
+        })
+    }
 }
 
 fn default_utc_offset() -> i32 {
@@ -188,6 +324,44 @@ fn default_office_open() -> String {
 }
 fn default_office_close() -> String {
     "15:00".into()
+}
+fn default_letter_number_format() -> String {
+    crate::letters::number::DEFAULT_FORMAT.into()
+}
+
+/// The letter settings of a village: a number format with known placeholders, NIPs of digits.
+fn validate_letter_settings(v: &VillageConfig) -> Result<(), ConfigError> {
+    crate::letters::number::NumberFormat::parse(&v.letter_number_format).map_err(|e| {
+        invalid(format!(
+            "village {:?}: letter_number_format {:?}: {e}",
+            v.id, v.letter_number_format
+        ))
+    })?;
+    for (what, nip) in [
+        ("kepala_desa_nip", &v.kepala_desa_nip),
+        ("sekretaris_desa_nip", &v.sekretaris_desa_nip),
+    ] {
+        let Some(nip) = nip else { continue };
+        let digits: String = nip.chars().filter(|c| !c.is_whitespace()).collect();
+        if digits.len() != 18 || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return Err(invalid(format!(
+                "village {:?}: {what} {nip:?} is not a NIP (18 digits, spaces allowed); leave it out if there is none",
+                v.id
+            )));
+        }
+    }
+    for (what, name) in [
+        ("kepala_desa", &v.kepala_desa),
+        ("sekretaris_desa", &v.sekretaris_desa),
+    ] {
+        if name.chars().count() > 80 || name.chars().any(char::is_control) {
+            return Err(invalid(format!(
+                "village {:?}: {what} must be a name of at most 80 characters on one line",
+                v.id
+            )));
+        }
+    }
+    Ok(())
 }
 
 impl VillageConfig {
@@ -265,6 +439,7 @@ pub struct Settings {
     pub whatsapp: WhatsAppSettings,
     pub log_format: LogFormat,
     pub conversation: ConversationSettings,
+    pub officers: OfficerSettings,
     pub outbox: crate::outbound::outbox::OutboxSettings,
     /// Whether this process runs the outbox worker (`KENTONGAN_OUTBOX_WORKER=off` disables it,
     /// e.g. for an instance that only receives webhooks).
@@ -413,6 +588,38 @@ impl Settings {
             ));
         }
 
+        let d = OfficerSettings::default();
+        let o = &file.officers;
+        let officers = OfficerSettings {
+            relay_timeout_secs: o
+                .relay_timeout_minutes
+                .map_or(d.relay_timeout_secs, |m| m * 60),
+            document_wait_secs: o
+                .document_wait_hours
+                .map_or(d.document_wait_secs, |h| h * 3600),
+            delivery_confirm_secs: o
+                .delivery_confirm_hours
+                .map_or(d.delivery_confirm_secs, |h| h * 3600),
+            escalation_step_secs: o
+                .escalation_step_hours
+                .map_or(d.escalation_step_secs, |h| h * 3600),
+            summary_hour: o.summary_hour.unwrap_or(d.summary_hour),
+            tick_secs: o.tick_seconds.unwrap_or(d.tick_secs),
+        };
+        if officers.relay_timeout_secs <= 0
+            || officers.document_wait_secs <= 0
+            || officers.delivery_confirm_secs <= 0
+            || officers.escalation_step_secs <= 0
+            || officers.tick_secs == 0
+        {
+            return Err(invalid(
+                "officers.relay_timeout_minutes, document_wait_hours, delivery_confirm_hours, escalation_step_hours and tick_seconds must be at least 1",
+            ));
+        }
+        if officers.summary_hour > 23 {
+            return Err(invalid("officers.summary_hour must be between 0 and 23"));
+        }
+
         let defaults = crate::outbound::outbox::OutboxSettings::default();
         let outbox = crate::outbound::outbox::OutboxSettings {
             batch: file.outbox.batch.unwrap_or(defaults.batch).clamp(1, 500),
@@ -473,6 +680,7 @@ impl Settings {
             whatsapp,
             log_format,
             conversation,
+            officers,
             outbox,
             run_outbox_worker,
             villages,
@@ -562,6 +770,8 @@ impl Settings {
                     )));
                 }
             }
+            validate_officers(v)?;
+            validate_letter_settings(v)?;
         }
         if self.mode() == Mode::Live {
             if self.whatsapp.app_secret.is_none() {
@@ -645,9 +855,66 @@ impl Settings {
                 v.ticket_prefix,
                 v.phone_number_id.as_deref().unwrap_or("none: sandbox only")
             ));
+            for o in &v.officers {
+                // Validated already; numbers are masked here like everywhere in output.
+                let (contact, roles) = match o.checked() {
+                    Ok(c) => (
+                        c.wa_id
+                            .map(|w| w.masked())
+                            .or(c.user_id.map(|u| u.masked()))
+                            .unwrap_or_default(),
+                        c.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                    ),
+                    Err(_) => (String::new(), Vec::new()),
+                };
+                out.push_str(&format!(
+                    "  officer:        {} — {contact} ({})\n",
+                    o.name.trim(),
+                    roles.join(", ")
+                ));
+            }
         }
         out
     }
+}
+
+/// A village's configured officers: each valid, and no two with the same number, user id or
+/// name (a configured officer is recorded only while the village has no officer of that number,
+/// user id or name, so a second one with the same name would silently be skipped).
+fn validate_officers(v: &VillageConfig) -> Result<(), ConfigError> {
+    let mut numbers = std::collections::HashMap::new();
+    let mut user_ids = std::collections::HashMap::new();
+    let mut names = std::collections::HashMap::new();
+    for o in &v.officers {
+        let checked = o.checked().map_err(|e| {
+            invalid(format!(
+                "village {:?}: officer {:?}: {e}",
+                v.id,
+                o.name.trim()
+            ))
+        })?;
+        let name = o.name.trim();
+        let twice = |what: &str, other: &str| {
+            invalid(format!(
+                "village {:?}: officers {other:?} and {name:?} have the same {what}; each officer is listed once",
+                v.id
+            ))
+        };
+        if let Some(other) = names.insert(name.to_lowercase(), name) {
+            return Err(twice("name", other));
+        }
+        if let Some(w) = &checked.wa_id {
+            if let Some(other) = numbers.insert(w.as_str().to_string(), name) {
+                return Err(twice("phone number", other));
+            }
+        }
+        if let Some(u) = &checked.user_id {
+            if let Some(other) = user_ids.insert(u.as_str().to_string(), name) {
+                return Err(twice("user_id", other));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `WHATSAPP_PHONE_NUMBER_ID` is the single-village shortcut: it fills in the one village that has
@@ -842,6 +1109,233 @@ ticket_prefix = "KLP"
     fn secrets_in_the_file_are_refused() {
         let err = load(&format!("[whatsapp]\napp_secret = \"x\"\n{BASE}"), &[]).unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+
+    const WITH_OFFICERS: &str = r#"
+[[village]]
+id = "kaliploso"
+name = "Desa Kaliploso"
+ticket_prefix = "KLP"
+
+[[village.officers]]
+name = "Pak Kades"
+phone = "0812 3456 7890"
+roles = ["Kades"]
+
+[[village.officers]]
+name = "Bu Sekdes"
+user_id = "ID.1234567890"
+roles = ["sekdes", "operator"]
+"#;
+
+    #[test]
+    fn configured_officers_are_read_and_shown_masked() {
+        let s = load(WITH_OFFICERS, &[]).unwrap();
+        let officers = &s.villages[0].officers;
+        assert_eq!(officers.len(), 2);
+        let kades = officers[0].checked().unwrap();
+        assert_eq!(kades.wa_id.unwrap().as_str(), "6281234567890");
+        assert_eq!(kades.roles, vec![Role::Kades]);
+        let sekdes = officers[1].checked().unwrap();
+        assert_eq!(sekdes.user_id.unwrap().as_str(), "ID.1234567890");
+        assert_eq!(sekdes.roles, vec![Role::Sekdes, Role::Operator]);
+        let summary = s.summary();
+        assert!(
+            summary.contains("Pak Kades — 628******7890 (kades)"),
+            "{summary}"
+        );
+        assert!(summary.contains("Bu Sekdes"), "{summary}");
+        assert!(!summary.contains("6281234567890"), "{summary}");
+        assert!(!summary.contains("ID.1234567890"), "{summary}");
+    }
+
+    #[test]
+    fn shipped_officer_example_is_valid_once_uncommented() {
+        let text = include_str!("../config/kentongan.toml");
+        let uncommented: String = text
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest)
+                    if rest == "[[village.officers]]"
+                        || ["name = ", "phone = ", "user_id = ", "roles = "]
+                            .iter()
+                            .any(|k| rest.starts_with(k)) =>
+                {
+                    rest
+                }
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let s = load(&uncommented, &[]).expect("the officer example loads");
+        let roles: Vec<Vec<Role>> = s.villages[0]
+            .officers
+            .iter()
+            .map(|o| o.checked().unwrap().roles)
+            .collect();
+        assert!(roles.contains(&vec![Role::Kades]), "{roles:?}");
+        assert!(roles.contains(&vec![Role::Sekdes]), "{roles:?}");
+    }
+
+    #[test]
+    fn bad_configured_officers_get_clear_errors() {
+        let officer = |body: &str| format!("{BASE}\n[[village.officers]]\n{body}\n");
+        let two = |a: &str, b: &str| {
+            format!("{BASE}\n[[village.officers]]\n{a}\n[[village.officers]]\n{b}\n")
+        };
+        let cases = [
+            (
+                officer("name = \"Budi\"\nphone = \"0812-abc\"\nroles = [\"kurir\"]"),
+                vec![
+                    "\"kaliploso\"",
+                    "\"Budi\"",
+                    "\"0812-abc\"",
+                    "not a WhatsApp number",
+                ],
+            ),
+            (
+                officer("name = \"Budi\"\nphone = \"081234567890\"\nroles = [\"lurah\"]"),
+                vec![
+                    "\"kaliploso\"",
+                    "\"Budi\"",
+                    "unknown role \"lurah\"",
+                    "operator, sekdes, kades, kurir",
+                ],
+            ),
+            (
+                officer("name = \"Budi\"\nphone = \"081234567890\"\nroles = []"),
+                vec!["\"Budi\"", "no roles"],
+            ),
+            (
+                officer("name = \"Budi\"\nphone = \"081234567890\""),
+                vec!["\"Budi\"", "no roles"],
+            ),
+            (
+                officer("name = \"Budi\"\nroles = [\"kurir\"]"),
+                vec!["\"Budi\"", "phone (or user_id)"],
+            ),
+            (
+                officer("name = \" \"\nphone = \"081234567890\"\nroles = [\"kurir\"]"),
+                vec!["\"kaliploso\"", "no name"],
+            ),
+            (
+                officer("name = \"Budi\"\nuser_id = \"no spaces\"\nroles = [\"kurir\"]"),
+                vec!["\"Budi\"", "user_id \"no spaces\""],
+            ),
+            (
+                two(
+                    "name = \"Budi\"\nphone = \"081234567890\"\nroles = [\"kurir\"]",
+                    "name = \"Sri\"\nphone = \"+62 812-3456-7890\"\nroles = [\"sekdes\"]",
+                ),
+                vec!["\"kaliploso\"", "\"Budi\" and \"Sri\"", "same phone number"],
+            ),
+            (
+                two(
+                    "name = \"Budi\"\nphone = \"081234567890\"\nroles = [\"kurir\"]",
+                    "name = \"budi\"\nphone = \"081234567891\"\nroles = [\"kurir\"]",
+                ),
+                vec!["\"Budi\" and \"budi\"", "same name"],
+            ),
+            (
+                two(
+                    "name = \"Budi\"\nuser_id = \"ID.1\"\nroles = [\"kurir\"]",
+                    "name = \"Sri\"\nuser_id = \"ID.1\"\nroles = [\"sekdes\"]",
+                ),
+                vec!["\"Budi\" and \"Sri\"", "same user_id"],
+            ),
+            (
+                officer(
+                    "name = \"Budi\"\nphone = \"081234567890\"\nroles = [\"kurir\"]\nrole = \"x\"",
+                ),
+                vec!["unknown field"],
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = load(&text, &[]).expect_err(&text).to_string();
+            for e in expected {
+                assert!(err.contains(e), "expected {e:?} in {err}\n{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn letter_settings_have_defaults_and_are_checked() {
+        let s = load(BASE, &[]).unwrap();
+        let v = &s.villages[0];
+        assert_eq!(
+            v.letter_number_format,
+            crate::letters::number::DEFAULT_FORMAT
+        );
+        assert!(v.kepala_desa.is_empty() && v.kepala_desa_nip.is_none());
+        assert!(v.sekretaris_desa.is_empty() && v.sekretaris_desa_nip.is_none());
+
+        let with = |extra: &str| format!("{BASE}\n{extra}\n");
+        let s = load(
+            &with(
+                "letter_number_format = \"{nomor}/{kode}/KLP/{bulan}/{tahun}\"\nkepala_desa = \"Slamet\"\nsekretaris_desa_nip = \"19800101 200501 2 003\"",
+            ),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(s.villages[0].kepala_desa, "Slamet");
+        assert_eq!(
+            s.villages[0].letter_number_format,
+            "{nomor}/{kode}/KLP/{bulan}/{tahun}"
+        );
+
+        let cases = [
+            (
+                "letter_number_format = \"{kode}/{nomer}/{tahun}\"",
+                vec![
+                    "\"kaliploso\"",
+                    "letter_number_format",
+                    "unknown placeholder {nomer}",
+                ],
+            ),
+            (
+                "letter_number_format = \"{kode}/{nomor}\"",
+                vec!["{tahun} is missing"],
+            ),
+            (
+                "kepala_desa_nip = \"12345\"",
+                vec!["kepala_desa_nip \"12345\"", "18 digits"],
+            ),
+            (
+                "sekretaris_desa = \"Rina\\nWulan\"",
+                vec!["sekretaris_desa", "one line"],
+            ),
+        ];
+        for (extra, expected) in cases {
+            let err = load(&with(extra), &[]).expect_err(extra).to_string();
+            for e in expected {
+                assert!(err.contains(e), "expected {e:?} in {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn shipped_letter_example_is_valid_once_uncommented() {
+        let text = include_str!("../config/kentongan.toml");
+        let keys = [
+            "letter_number_format = ",
+            "kepala_desa = ",
+            "kepala_desa_nip = ",
+            "sekretaris_desa = ",
+            "sekretaris_desa_nip = ",
+        ];
+        let uncommented: String = text
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest) if keys.iter().any(|k| rest.starts_with(k)) => rest,
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let s = load(&uncommented, &[]).expect("the letter example loads");
+        let v = &s.villages[0];
+        assert_eq!(v.kepala_desa, "Nama Kepala Desa");
+        assert!(v.sekretaris_desa_nip.is_some());
+        crate::letters::NumberFormat::parse(&v.letter_number_format).unwrap();
     }
 
     #[test]

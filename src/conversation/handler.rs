@@ -12,11 +12,14 @@ use super::dialogue::{
     self, Action, Conversation, Ctx, DocAnswer, Event, Location, MediaRef, RequestBrief, SavedData,
     Submission,
 };
-use super::recognise::Recogniser;
+use super::recognise::{Intent, Recogniser};
 use super::texts;
 use crate::catalogue::{Catalogue, CatalogueError};
-use crate::config::{ConversationSettings, VillageConfig};
+use crate::config::{ConversationSettings, OfficerSettings, VillageConfig};
 use crate::domain::ticket::TicketCode;
+use crate::officers::desk::{self, OfficerMessage};
+use crate::officers::resident::{self, ResidentMessage};
+use crate::officers::work::Work;
 use crate::outbound::OutboundBody;
 use crate::store::{NewAttachment, NewRequest, StoreError, Timestamp, Tx};
 use crate::webhook::payload::Message;
@@ -27,6 +30,7 @@ pub struct ConversationService {
     recogniser: Recogniser,
     villages: HashMap<String, VillageConfig>,
     settings: ConversationSettings,
+    officers: OfficerSettings,
 }
 
 /// A new inbound message to answer.
@@ -48,6 +52,18 @@ impl ConversationService {
         Ok(Arc::new(Self::new(catalogue, settings.clone(), villages)))
     }
 
+    /// As [`Self::load`], with the timing of officers' work from the configuration.
+    pub fn load_with_officers(
+        settings: &ConversationSettings,
+        officers: &OfficerSettings,
+        villages: &[VillageConfig],
+    ) -> Result<Arc<Self>, CatalogueError> {
+        let catalogue = Catalogue::load(&settings.services_file)?;
+        let mut service = Self::new(catalogue, settings.clone(), villages);
+        service.officers = officers.clone();
+        Ok(Arc::new(service))
+    }
+
     pub fn new(
         catalogue: Catalogue,
         settings: ConversationSettings,
@@ -59,6 +75,7 @@ impl ConversationService {
             recogniser,
             villages: villages.iter().map(|v| (v.id.clone(), v.clone())).collect(),
             settings,
+            officers: OfficerSettings::default(),
         }
     }
 
@@ -84,6 +101,78 @@ impl ConversationService {
         let row = tx
             .lock_conversation(inbound.village_id, inbound.resident_id, now)
             .await?;
+        let work = Work {
+            village,
+            catalogue: &self.catalogue,
+            settings: &self.officers,
+            now,
+        };
+        // An officer's messages are commands, unless they asked to be served as a resident.
+        if let Some(officer) = &row.officer {
+            let personal = row.personal_until.is_some_and(|t| t > now);
+            if !personal {
+                return desk::handle(
+                    tx,
+                    &work,
+                    &OfficerMessage {
+                        officer,
+                        resident_id: inbound.resident_id,
+                        recipient: inbound.recipient,
+                        inbound_id: inbound.inbound_id,
+                        message: inbound.message,
+                    },
+                )
+                .await;
+            }
+            if matches!(&event, Event::Text(t) if is_back_to_officer(t)) {
+                tx.set_personal(inbound.village_id, inbound.resident_id, None)
+                    .await?;
+                let mut replies = Replies::default();
+                replies.push(&OutboundBody::text(
+                    "Kembali ke mode petugas. Ketik *bantuan* untuk daftar perintah.",
+                ));
+                return tx
+                    .enqueue_many(
+                        inbound.village_id,
+                        Some(inbound.resident_id),
+                        inbound.recipient,
+                        &replies.0,
+                        now,
+                    )
+                    .await;
+            }
+            tx.set_personal(
+                inbound.village_id,
+                inbound.resident_id,
+                Some(work.after(self.officers.relay_timeout_secs)),
+            )
+            .await?;
+        }
+        let looks_like_intent = match &event {
+            Event::Text(t) => self
+                .recogniser
+                .recognise(t)
+                .intents
+                .iter()
+                .any(|i| *i != Intent::None),
+            _ => false,
+        };
+        if resident::intercept(
+            tx,
+            &work,
+            &ResidentMessage {
+                resident_id: inbound.resident_id,
+                recipient: inbound.recipient,
+                wamid: &inbound.message.id,
+                event: &event,
+                row: &row,
+                looks_like_intent,
+            },
+        )
+        .await?
+        {
+            return Ok(());
+        }
         let first_contact = row.state_json.is_none();
         let conversation: Conversation = match row.state_json.as_deref().map(serde_json::from_str) {
             Some(Ok(c)) => c,
@@ -241,6 +330,13 @@ impl ConversationService {
                     attach(tx, inbound.village_id, None, Some(id), None, m, now).await?;
                 }
                 tracing::info!(code = %code, "complaint filed");
+                let work = Work {
+                    village,
+                    catalogue: &self.catalogue,
+                    settings: &self.officers,
+                    now,
+                };
+                crate::officers::notify::new_complaint(tx, &work, id, media.len()).await?;
                 {
                     replies.push(&OutboundBody::text(texts::complaint_filed(&code)));
                     Ok(())
@@ -322,6 +418,13 @@ impl ConversationService {
         let office_note = (!ctx.office.is_open(&ctx.now))
             .then(|| texts::office_closed(&ctx.office.next_opening(&ctx.now)));
         tracing::info!(ticket = %ticket, service = %service.code, "request submitted");
+        let work = Work {
+            village,
+            catalogue: &self.catalogue,
+            settings: &self.officers,
+            now,
+        };
+        crate::officers::notify::new_request(tx, &work, id).await?;
         let text = texts::submitted(&ticket, service, &expected, office_note.as_deref());
         {
             replies.push(&OutboundBody::text(text));
@@ -498,6 +601,15 @@ pub fn event_of(m: &Message, inbound_id: i64) -> Event {
         "reaction" | "system" | "edit" | "revoke" | "request_welcome" => Event::Ignored,
         _ => Event::Unsupported,
     }
+}
+
+/// An officer in resident mode going back to officer mode.
+fn is_back_to_officer(text: &str) -> bool {
+    let t = text
+        .trim()
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase();
+    matches!(t.as_str(), "petugas" | "mode petugas" | "kembali petugas")
 }
 
 fn local_time(now: Timestamp, village: &VillageConfig) -> DateTime<FixedOffset> {

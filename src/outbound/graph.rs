@@ -1,12 +1,13 @@
-//! The Graph API client: sends messages, marks messages read, downloads media (see
-//! [`super::media`]). One `reqwest::Client` with timeouts and an injectable base URL, so tests
-//! point it at a mock server.
+//! The Graph API client: sends messages, marks messages read, uploads media for sending,
+//! downloads media (see [`super::media`]). One `reqwest::Client` with timeouts and an injectable
+//! base URL, so tests point it at a mock server.
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use super::error::{ApiError, GraphError};
+use super::media::{checked_media_id, mime_essence};
 use crate::config::Secret;
 use crate::domain::mask::mask_digits;
 
@@ -161,6 +162,55 @@ impl GraphClient {
         Ok(())
     }
 
+    /// Upload a file for sending (`POST /{phone_number_id}/media`, multipart: `messaging_product`,
+    /// `type` and `file`); returns the media id to send it with. Media received from residents
+    /// cannot be re-sent by their id, so our own copy goes up. Errors are those of
+    /// [`GraphClient::send`], classified the same way. The whole request may take the media
+    /// timeout, not the JSON one.
+    ///
+    /// `mime_type` is reduced to its essence, and to `application/octet-stream` when it is not a
+    /// plain `type/subtype`; `filename` (shown to the recipient of a document) to `[A-Za-z0-9._-]`.
+    pub async fn upload_media(
+        &self,
+        phone_number_id: &str,
+        bytes: bytes::Bytes,
+        mime_type: &str,
+        filename: &str,
+    ) -> Result<String, GraphError> {
+        let mime_type = upload_mime_type(mime_type);
+        let size = bytes.len();
+        let form = multipart::Form::new(&bytes)
+            .text("messaging_product", "whatsapp")
+            .text("type", &mime_type)
+            .file("file", &upload_filename(filename), &mime_type, &bytes);
+        let response = self
+            .http
+            .post(self.url(&format!("{phone_number_id}/media")))
+            .bearer_auth(self.token())
+            .timeout(self.media_timeout)
+            .header(reqwest::header::CONTENT_TYPE, form.content_type())
+            .body(form.finish())
+            .send()
+            .await;
+        let body = match response {
+            Ok(response) => json_response(response).await,
+            Err(e) => Err(e.into()),
+        }
+        .inspect_err(|e| {
+            tracing::warn!(phone_number_id, %mime_type, size, error = %e, "media upload failed");
+        })?;
+        let media_id = body
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|id| checked_media_id(id).is_ok())
+            .ok_or_else(|| {
+                GraphError::InvalidResponse("media upload answered without a usable id".into())
+            })?
+            .to_string();
+        tracing::info!(phone_number_id, %mime_type, size, %media_id, "media uploaded");
+        Ok(media_id)
+    }
+
     async fn post_messages(
         &self,
         phone_number_id: &str,
@@ -229,9 +279,155 @@ async fn read_capped(mut response: reqwest::Response, cap: u64) -> Result<Vec<u8
     Ok(body)
 }
 
+/// The MIME type as sent in the upload's `type` field and the file part's `Content-Type`: the
+/// essence only, and nothing that could break out of a header.
+fn upload_mime_type(mime_type: &str) -> String {
+    let essence = mime_essence(mime_type);
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    };
+    match essence.split_once('/') {
+        Some((kind, sub)) if token(kind) && token(sub) => essence,
+        _ => "application/octet-stream".to_string(),
+    }
+}
+
+/// A file name safe to put in a `Content-Disposition` header as is.
+fn upload_filename(filename: &str) -> String {
+    let safe: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(200)
+        .collect();
+    let safe = safe.trim_start_matches('.');
+    if safe.is_empty() {
+        "lampiran".to_string()
+    } else {
+        safe.to_string()
+    }
+}
+
+/// Just enough of `multipart/form-data` (RFC 7578) for Meta's upload endpoint: text fields and
+/// one file, names and file names already header-safe. (reqwest's own `multipart` feature would
+/// add dependencies for what is a few lines here.)
+mod multipart {
+    pub struct Form {
+        boundary: String,
+        body: Vec<u8>,
+    }
+
+    impl Form {
+        /// A form whose boundary does not occur in `content` (the file it will carry).
+        pub fn new(content: &[u8]) -> Self {
+            loop {
+                // 128 random bits: only astronomical bad luck puts them in a file, but check.
+                let boundary = format!("kentongan-{:032x}", rand::random::<u128>());
+                if !contains(content, boundary.as_bytes()) {
+                    return Form {
+                        boundary,
+                        body: Vec::new(),
+                    };
+                }
+            }
+        }
+
+        pub fn content_type(&self) -> String {
+            format!("multipart/form-data; boundary={}", self.boundary)
+        }
+
+        fn open_part(&mut self, disposition: &str) {
+            self.body.extend_from_slice(b"--");
+            self.body.extend_from_slice(self.boundary.as_bytes());
+            self.body
+                .extend_from_slice(b"\r\nContent-Disposition: form-data; ");
+            self.body.extend_from_slice(disposition.as_bytes());
+            self.body.extend_from_slice(b"\r\n");
+        }
+
+        pub fn text(mut self, name: &str, value: &str) -> Self {
+            self.open_part(&format!("name=\"{name}\""));
+            self.body.extend_from_slice(b"\r\n");
+            self.body.extend_from_slice(value.as_bytes());
+            self.body.extend_from_slice(b"\r\n");
+            self
+        }
+
+        pub fn file(
+            mut self,
+            name: &str,
+            filename: &str,
+            content_type: &str,
+            bytes: &[u8],
+        ) -> Self {
+            self.body.reserve(bytes.len() + 256);
+            self.open_part(&format!("name=\"{name}\"; filename=\"{filename}\""));
+            self.body
+                .extend_from_slice(format!("Content-Type: {content_type}\r\n\r\n").as_bytes());
+            self.body.extend_from_slice(bytes);
+            self.body.extend_from_slice(b"\r\n");
+            self
+        }
+
+        pub fn finish(mut self) -> Vec<u8> {
+            self.body.extend_from_slice(b"--");
+            self.body.extend_from_slice(self.boundary.as_bytes());
+            self.body.extend_from_slice(b"--\r\n");
+            self.body
+        }
+    }
+
+    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upload_fields_are_header_safe() {
+        assert_eq!(upload_mime_type("image/jpeg"), "image/jpeg");
+        assert_eq!(upload_mime_type("Audio/OGG; codecs=opus"), "audio/ogg");
+        assert_eq!(
+            upload_mime_type("image/jpeg\r\nX-Evil: 1"),
+            "application/octet-stream"
+        );
+        assert_eq!(upload_mime_type(""), "application/octet-stream");
+        assert_eq!(upload_filename("KLP-0042-ktp.pdf"), "KLP-0042-ktp.pdf");
+        assert_eq!(upload_filename("a\"b\r\n.pdf"), "a_b__.pdf");
+        assert_eq!(upload_filename("../../x.pdf"), "_.._x.pdf");
+        assert_eq!(upload_filename(".."), "lampiran");
+    }
+
+    #[test]
+    fn multipart_body_has_every_part() {
+        let form = multipart::Form::new(b"%PDF-1.4")
+            .text("messaging_product", "whatsapp")
+            .file("file", "a.pdf", "application/pdf", b"%PDF-1.4");
+        let content_type = form.content_type();
+        let boundary = content_type
+            .strip_prefix("multipart/form-data; boundary=")
+            .expect("boundary")
+            .to_string();
+        let body = String::from_utf8(form.finish()).expect("text body");
+        assert_eq!(
+            body,
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"messaging_product\"\r\n\r\nwhatsapp\r\n\
+                 --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\
+                 Content-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--{boundary}--\r\n"
+            )
+        );
+    }
 
     #[test]
     fn base_url_is_normalised_and_checked() {

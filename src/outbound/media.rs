@@ -229,7 +229,7 @@ fn verify(info: &MediaInfo, size: u64, digest: &[u8]) -> Result<(), GraphError> 
 
 /// Media ids come from webhooks, i.e. from outside: they end up in a URL path and a file name,
 /// so only plain id characters are accepted.
-fn checked_media_id(media_id: &str) -> Result<&str, GraphError> {
+pub(crate) fn checked_media_id(media_id: &str) -> Result<&str, GraphError> {
     let ok = !media_id.is_empty()
         && media_id.len() <= 128
         && media_id
@@ -243,7 +243,7 @@ fn checked_media_id(media_id: &str) -> Result<&str, GraphError> {
 }
 
 /// `audio/ogg; codecs=opus` → `audio/ogg`.
-fn mime_essence(mime_type: &str) -> String {
+pub fn mime_essence(mime_type: &str) -> String {
     mime_type
         .split(';')
         .next()

@@ -106,7 +106,29 @@ pub enum OutboundBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         filename: Option<String>,
     },
+    /// A resident's attachment (row `attachment.id`) that we keep in the data folder, for an
+    /// officer. It has no request of its own: when it is due, the outbox worker uploads the file
+    /// and sends it as [`OutboundBody::Media`], or sends a text saying why it is not available
+    /// (see [`OutboundBody::into_sendable`]).
+    Attachment {
+        attachment_id: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        caption: Option<String>,
+    },
 }
+
+/// An [`OutboundBody::Attachment`] waiting to be resolved into something sendable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentRef {
+    pub attachment_id: i64,
+    pub caption: Option<String>,
+}
+
+/// A body that can go to Meta as it is: any kind but [`OutboundBody::Attachment`]. The outbox
+/// worker builds its requests only from this type, so an attachment that was not resolved first
+/// (uploaded, or replaced by a text) cannot be sent by mistake.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sendable(OutboundBody);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MessageError {
@@ -127,6 +149,8 @@ pub enum MessageError {
     },
     #[error("{what} {id:?} appears twice; ids must be unique within a message")]
     DuplicateId { what: String, id: String },
+    #[error("{what} must be a positive id, not {id}")]
+    NotAnId { what: String, id: i64 },
 }
 
 /// WhatsApp counts characters, not bytes.
@@ -190,6 +214,29 @@ impl OutboundBody {
             OutboundBody::List { .. } => "list",
             OutboundBody::Template { .. } => "template",
             OutboundBody::Media { .. } => "media",
+            OutboundBody::Attachment { .. } => "attachment",
+        }
+    }
+
+    /// A stored attachment for an officer, with an optional caption.
+    pub fn attachment(attachment_id: i64, caption: Option<String>) -> Self {
+        OutboundBody::Attachment {
+            attachment_id,
+            caption,
+        }
+    }
+
+    /// The body as it can be sent, or the attachment that must be resolved first.
+    pub fn into_sendable(self) -> Result<Sendable, AttachmentRef> {
+        match self {
+            OutboundBody::Attachment {
+                attachment_id,
+                caption,
+            } => Err(AttachmentRef {
+                attachment_id,
+                caption,
+            }),
+            body => Ok(Sendable(body)),
         }
     }
 
@@ -277,106 +324,28 @@ impl OutboundBody {
                 check_optional("caption", caption, MAX_CAPTION)?;
                 check_optional("filename", filename, 240)
             }
+            OutboundBody::Attachment {
+                attachment_id,
+                caption,
+            } => {
+                if *attachment_id <= 0 {
+                    return Err(MessageError::NotAnId {
+                        what: "attachment id".into(),
+                        id: *attachment_id,
+                    });
+                }
+                check_optional("caption", caption, MAX_CAPTION)
+            }
         }
     }
 
-    /// The request body of `POST /{phone_number_id}/messages` for this message.
+    /// The request body of `POST /{phone_number_id}/messages` for a body known to be sendable
+    /// (tests, the simulator). The outbox worker goes through [`OutboundBody::into_sendable`]
+    /// and [`Sendable::to_request`] instead. An unresolved [`OutboundBody::Attachment`] has no
+    /// request: it gives `"type": "attachment"`, which Meta (and the schema tests) refuse, so a
+    /// misuse fails loudly rather than sending the officer something else.
     pub fn to_request(&self, to: &str, reply_to: Option<&str>) -> Value {
-        let mut message = json!({
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": to,
-        });
-        let (kind, content) = match self {
-            OutboundBody::Text { body } => ("text", json!({ "body": body, "preview_url": false })),
-            OutboundBody::Buttons {
-                body,
-                buttons,
-                header,
-                footer,
-            } => {
-                let mut interactive = json!({
-                    "type": "button",
-                    "body": { "text": body },
-                    "action": { "buttons": buttons.iter().map(|b| json!({
-                        "type": "reply",
-                        "reply": { "id": b.id, "title": b.title },
-                    })).collect::<Vec<_>>() },
-                });
-                add_header_footer(&mut interactive, header, footer);
-                ("interactive", interactive)
-            }
-            OutboundBody::List {
-                body,
-                button,
-                sections,
-                header,
-                footer,
-            } => {
-                let sections: Vec<Value> = sections
-                    .iter()
-                    .map(|s| {
-                        let mut section = json!({ "rows": s.rows.iter().map(|r| {
-                            let mut row = json!({ "id": r.id, "title": r.title });
-                            if let Some(d) = &r.description {
-                                row["description"] = json!(d);
-                            }
-                            row
-                        }).collect::<Vec<_>>() });
-                        if let Some(t) = &s.title {
-                            section["title"] = json!(t);
-                        }
-                        section
-                    })
-                    .collect();
-                let mut interactive = json!({
-                    "type": "list",
-                    "body": { "text": body },
-                    "action": { "button": button, "sections": sections },
-                });
-                add_header_footer(&mut interactive, header, footer);
-                ("interactive", interactive)
-            }
-            OutboundBody::Template {
-                name,
-                language,
-                body_params,
-            } => {
-                let mut template = json!({
-                    "name": name,
-                    "language": { "code": language, "policy": "deterministic" },
-                });
-                if !body_params.is_empty() {
-                    template["components"] = json!([{
-                        "type": "body",
-                        "parameters": body_params.iter().map(|p| json!({ "type": "text", "text": p })).collect::<Vec<_>>(),
-                    }]);
-                }
-                ("template", template)
-            }
-            OutboundBody::Media {
-                media,
-                media_id,
-                caption,
-                filename,
-            } => {
-                let mut content = json!({ "id": media_id });
-                // Audio carries no caption; documents may carry a filename.
-                if let (Some(c), false) = (caption, *media == MediaKind::Audio) {
-                    content["caption"] = json!(c);
-                }
-                if let (Some(f), MediaKind::Document) = (filename, media) {
-                    content["filename"] = json!(f);
-                }
-                (media.as_str(), content)
-            }
-        };
-        message["type"] = json!(kind);
-        message[kind] = content;
-        if let Some(id) = reply_to {
-            message["context"] = json!({ "message_id": id });
-        }
-        message
+        build_request(self, to, reply_to)
     }
 
     /// A plain-text rendering (for the sandbox, logs at debug level and the dashboard's chat
@@ -409,8 +378,153 @@ impl OutboundBody {
             OutboundBody::Media { media, caption, .. } => {
                 format!("[{}] {}", media.as_str(), caption.as_deref().unwrap_or(""))
             }
+            OutboundBody::Attachment { caption, .. } => caption
+                .as_deref()
+                .filter(|c| !c.trim().is_empty())
+                .unwrap_or("[lampiran]")
+                .to_string(),
         }
     }
+}
+
+impl Sendable {
+    pub fn text(body: impl Into<String>) -> Self {
+        Sendable(OutboundBody::text(body))
+    }
+
+    /// Media already uploaded to Meta.
+    pub fn media(
+        media: MediaKind,
+        media_id: impl Into<String>,
+        caption: Option<String>,
+        filename: Option<String>,
+    ) -> Self {
+        Sendable(OutboundBody::Media {
+            media,
+            media_id: media_id.into(),
+            caption,
+            filename,
+        })
+    }
+
+    pub fn body(&self) -> &OutboundBody {
+        &self.0
+    }
+
+    pub fn into_body(self) -> OutboundBody {
+        self.0
+    }
+
+    /// The request body of `POST /{phone_number_id}/messages` for this message.
+    pub fn to_request(&self, to: &str, reply_to: Option<&str>) -> Value {
+        build_request(&self.0, to, reply_to)
+    }
+}
+
+fn build_request(body: &OutboundBody, to: &str, reply_to: Option<&str>) -> Value {
+    let mut message = json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+    });
+    let (kind, content) = match body {
+        OutboundBody::Text { body } => ("text", json!({ "body": body, "preview_url": false })),
+        OutboundBody::Buttons {
+            body,
+            buttons,
+            header,
+            footer,
+        } => {
+            let mut interactive = json!({
+                "type": "button",
+                "body": { "text": body },
+                "action": { "buttons": buttons.iter().map(|b| json!({
+                    "type": "reply",
+                    "reply": { "id": b.id, "title": b.title },
+                })).collect::<Vec<_>>() },
+            });
+            add_header_footer(&mut interactive, header, footer);
+            ("interactive", interactive)
+        }
+        OutboundBody::List {
+            body,
+            button,
+            sections,
+            header,
+            footer,
+        } => {
+            let sections: Vec<Value> = sections
+                .iter()
+                .map(|s| {
+                    let mut section = json!({ "rows": s.rows.iter().map(|r| {
+                            let mut row = json!({ "id": r.id, "title": r.title });
+                            if let Some(d) = &r.description {
+                                row["description"] = json!(d);
+                            }
+                            row
+                        }).collect::<Vec<_>>() });
+                    if let Some(t) = &s.title {
+                        section["title"] = json!(t);
+                    }
+                    section
+                })
+                .collect();
+            let mut interactive = json!({
+                "type": "list",
+                "body": { "text": body },
+                "action": { "button": button, "sections": sections },
+            });
+            add_header_footer(&mut interactive, header, footer);
+            ("interactive", interactive)
+        }
+        OutboundBody::Template {
+            name,
+            language,
+            body_params,
+        } => {
+            let mut template = json!({
+                "name": name,
+                "language": { "code": language, "policy": "deterministic" },
+            });
+            if !body_params.is_empty() {
+                template["components"] = json!([{
+                    "type": "body",
+                    "parameters": body_params.iter().map(|p| json!({ "type": "text", "text": p })).collect::<Vec<_>>(),
+                }]);
+            }
+            ("template", template)
+        }
+        OutboundBody::Media {
+            media,
+            media_id,
+            caption,
+            filename,
+        } => {
+            let mut content = json!({ "id": media_id });
+            // Audio carries no caption; documents may carry a filename.
+            if let (Some(c), false) = (caption, *media == MediaKind::Audio) {
+                content["caption"] = json!(c);
+            }
+            if let (Some(f), MediaKind::Document) = (filename, media) {
+                content["filename"] = json!(f);
+            }
+            (media.as_str(), content)
+        }
+        // Not a request Meta knows: see `OutboundBody::to_request`.
+        OutboundBody::Attachment {
+            attachment_id,
+            caption,
+        } => (
+            "attachment",
+            json!({ "attachment_id": attachment_id, "caption": caption }),
+        ),
+    };
+    message["type"] = json!(kind);
+    message[kind] = content;
+    if let Some(id) = reply_to {
+        message["context"] = json!({ "message_id": id });
+    }
+    message
 }
 
 fn add_header_footer(interactive: &mut Value, header: &Option<String>, footer: &Option<String>) {
@@ -536,8 +650,63 @@ mod tests {
     }
 
     #[test]
+    fn attachment_is_stored_as_a_reference_and_must_be_resolved() {
+        let body = OutboundBody::attachment(42, Some("KTP pemohon KLP-0042".into()));
+        assert_eq!(body.kind(), "attachment");
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            json!({"kind": "attachment", "attachment_id": 42, "caption": "KTP pemohon KLP-0042"})
+        );
+        let bare: OutboundBody =
+            serde_json::from_str(r#"{"kind":"attachment","attachment_id":7}"#).unwrap();
+        assert_eq!(bare, OutboundBody::attachment(7, None));
+        assert_eq!(
+            serde_json::to_string(&bare).unwrap(),
+            r#"{"kind":"attachment","attachment_id":7}"#
+        );
+        assert_eq!(bare.preview(), "[lampiran]");
+        assert_eq!(body.preview(), "KTP pemohon KLP-0042");
+        assert!(body.validate().is_ok());
+        assert!(matches!(
+            OutboundBody::attachment(1, Some("x".repeat(1025))).validate(),
+            Err(MessageError::TooLong { max: 1024, .. })
+        ));
+        assert!(matches!(
+            OutboundBody::attachment(0, None).validate(),
+            Err(MessageError::NotAnId { .. })
+        ));
+        assert_eq!(
+            body.clone().into_sendable(),
+            Err(AttachmentRef {
+                attachment_id: 42,
+                caption: Some("KTP pemohon KLP-0042".into())
+            })
+        );
+        // Misused, it gives nothing Meta would accept.
+        assert_eq!(body.to_request("62812", None)["type"], "attachment");
+        // Everything else is sendable as it is, with the same request.
+        let text = OutboundBody::text("Halo");
+        let sendable = text.clone().into_sendable().expect("sendable");
+        assert_eq!(
+            sendable.to_request("62812", None),
+            text.to_request("62812", None)
+        );
+        assert_eq!(sendable.into_body(), text);
+        let media = Sendable::media(MediaKind::Document, "99", None, Some("a.pdf".into()));
+        assert_eq!(
+            media.to_request("62812", None)["document"]["filename"],
+            "a.pdf"
+        );
+    }
+
+    #[test]
     fn stored_form_round_trips() {
-        for body in [buttons(3), list(4, 10), OutboundBody::text("x")] {
+        for body in [
+            buttons(3),
+            list(4, 10),
+            OutboundBody::text("x"),
+            OutboundBody::attachment(3, Some("Foto KK".into())),
+        ] {
             let stored = serde_json::to_string(&body).unwrap();
             assert_eq!(serde_json::from_str::<OutboundBody>(&stored).unwrap(), body);
         }

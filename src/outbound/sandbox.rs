@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{GraphError, SentMessage};
+use super::{GraphError, MediaError, SentMessage};
 
 /// Messages kept per sandbox; the oldest are dropped beyond this (it is a try-out tool).
 const MAX_KEPT: usize = 5_000;
@@ -80,6 +80,28 @@ impl Sandbox {
         let wamid = format!("wamid.sandbox.{}", self.next.load(Ordering::Relaxed) + 1);
         self.push(phone_number_id, to, wamid.clone(), "message", request);
         Ok(SentMessage { wamid })
+    }
+
+    /// Accept an upload as Meta's `POST /{phone_number_id}/media` would: the file is kept in the
+    /// sandbox's media store (where the simulator can show it) and its id returned. Like the
+    /// simulator's own uploads, files over [`MAX_MEDIA_BYTES`] are refused.
+    pub fn upload_media(
+        &self,
+        phone_number_id: &str,
+        bytes: bytes::Bytes,
+        mime_type: &str,
+        _filename: &str,
+    ) -> Result<String, GraphError> {
+        if bytes.len() > MAX_MEDIA_BYTES {
+            return Err(MediaError::BodyTooLarge {
+                limit: MAX_MEDIA_BYTES as u64,
+            }
+            .into());
+        }
+        let size = bytes.len();
+        let media = self.store_media(mime_type, bytes);
+        tracing::debug!(phone_number_id, size, media_id = %media.id, "sandbox: media uploaded");
+        Ok(media.id)
     }
 
     pub fn mark_read(&self, phone_number_id: &str, to: &str, wamid: &str) {
@@ -334,6 +356,27 @@ mod tests {
         assert!(media.id.chars().all(|c| c.is_ascii_digit()));
         assert_eq!(sandbox.media(&media.id), Some(media));
         assert_eq!(sandbox.media("nope"), None);
+    }
+
+    #[test]
+    fn uploads_are_kept_like_the_simulators_media() {
+        let sandbox = Sandbox::new();
+        let id = sandbox
+            .upload_media(
+                "n1",
+                bytes::Bytes::from_static(b"%PDF"),
+                "application/pdf",
+                "a.pdf",
+            )
+            .expect("uploaded");
+        let media = sandbox.media(&id).expect("kept");
+        assert_eq!(media.mime_type, "application/pdf");
+        assert_eq!(&media.bytes[..], b"%PDF");
+        let too_big = bytes::Bytes::from(vec![0u8; MAX_MEDIA_BYTES + 1]);
+        let e = sandbox
+            .upload_media("n1", too_big, "image/jpeg", "a.jpg")
+            .expect_err("over the limit");
+        assert!(!e.class().is_retry(), "{e}");
     }
 
     #[tokio::test]

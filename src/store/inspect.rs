@@ -60,6 +60,157 @@ impl Store {
         Ok(rows)
     }
 
+    /// Every outbound message to `recipient`, oldest first, with the wamid Meta gave it once
+    /// sent: (kind, body JSON, wamid).
+    pub async fn outbound_sent_for(
+        &self,
+        village_id: &str,
+        recipient: &str,
+    ) -> Result<Vec<(String, String, Option<String>)>> {
+        let mut tx = self.begin().await?;
+        let rows = on_conn!(&mut tx, |c| {
+            sqlx::query(
+                "select kind, body_json, wamid from outbound_message
+                 where village_id = $1 and recipient = $2 order by id",
+            )
+            .bind(village_id)
+            .bind(recipient)
+            .fetch_all(c)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("kind")?,
+                    r.try_get("body_json")?,
+                    r.try_get("wamid")?,
+                ))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// A request's state history as (from, to, actor kind, reason), oldest first.
+    pub async fn trail_of(
+        &self,
+        village_id: &str,
+        ticket_code: &str,
+    ) -> Result<Vec<(Option<String>, String, String, Option<String>)>> {
+        let mut tx = self.begin().await?;
+        let rows = on_conn!(&mut tx, |c| {
+            sqlx::query(
+                "select h.from_state, h.to_state, h.actor_kind, h.reason
+                 from request_status_history h join service_request r on r.id = h.request_id
+                 where r.village_id = $1 and r.ticket_code = $2 order by h.id",
+            )
+            .bind(village_id)
+            .bind(ticket_code)
+            .fetch_all(c)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("from_state")?,
+                    r.try_get("to_state")?,
+                    r.try_get("actor_kind")?,
+                    r.try_get("reason")?,
+                ))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// Audit actions recorded for a request, oldest first, as (actor kind, action).
+    pub async fn audit_of(
+        &self,
+        village_id: &str,
+        ticket_code: &str,
+    ) -> Result<Vec<(String, String)>> {
+        let mut tx = self.begin().await?;
+        let rows = on_conn!(&mut tx, |c| {
+            sqlx::query(
+                "select a.actor_kind, a.action
+                 from audit_event a join service_request r on r.id = a.request_id
+                 where r.village_id = $1 and r.ticket_code = $2 order by a.id",
+            )
+            .bind(village_id)
+            .bind(ticket_code)
+            .fetch_all(c)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("actor_kind")?, r.try_get("action")?)))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// A request's rating and comment.
+    pub async fn rating_of(
+        &self,
+        village_id: &str,
+        ticket_code: &str,
+    ) -> Result<(Option<i64>, Option<String>)> {
+        let mut tx = self.begin().await?;
+        let row = on_conn!(&mut tx, |c| {
+            let r = sqlx::query(
+                "select rating, rating_comment from service_request
+                 where village_id = $1 and ticket_code = $2",
+            )
+            .bind(village_id)
+            .bind(ticket_code)
+            .fetch_one(c)
+            .await?;
+            (
+                r.try_get::<Option<i32>, _>("rating")?.map(i64::from),
+                r.try_get("rating_comment")?,
+            )
+        });
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// The delivery register of a request: (method, courier name, delivered, has proof,
+    /// confirmation), oldest first.
+    #[allow(clippy::type_complexity)]
+    pub async fn deliveries_of(
+        &self,
+        village_id: &str,
+        ticket_code: &str,
+    ) -> Result<Vec<(String, Option<String>, bool, bool, Option<String>)>> {
+        let mut tx = self.begin().await?;
+        let rows = on_conn!(&mut tx, |c| {
+            sqlx::query(
+                "select d.method, o.name, d.delivered_at, d.proof_attachment_id, d.confirmation
+                 from delivery d join service_request r on r.id = d.request_id
+                 left join officer o on o.id = d.courier_officer_id
+                 where r.village_id = $1 and r.ticket_code = $2 order by d.id",
+            )
+            .bind(village_id)
+            .bind(ticket_code)
+            .fetch_all(c)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("method")?,
+                    r.try_get("name")?,
+                    r.try_get::<Option<super::Timestamp>, _>("delivered_at")?
+                        .is_some(),
+                    r.try_get::<Option<i64>, _>("proof_attachment_id")?
+                        .is_some(),
+                    r.try_get("confirmation")?,
+                ))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        tx.commit().await?;
+        Ok(rows)
+    }
+
     /// The village's requests in ticket order.
     pub async fn requests_of(&self, village_id: &str) -> Result<Vec<RequestView>> {
         let mut tx = self.begin().await?;

@@ -34,16 +34,32 @@ macro_rules! on_conn {
     };
 }
 
+mod dashboard;
+mod deadlines;
 mod inspect;
+mod letters;
 mod media;
-mod officers;
+pub mod officers;
 mod outbox;
+mod reports;
 mod requests;
+mod sessions;
+mod work;
+pub use dashboard::{ChatMessage, ComplaintItem, QueueItem};
+pub use deadlines::{DayFigures, OverdueRequest, UnconfirmedDelivery};
 pub use inspect::{AttachmentView, ComplaintView, RequestView};
+pub use letters::{LetterRow, NewLetter};
 pub use media::{AttachmentFile, PendingMedia, MAX_DOWNLOAD_ATTEMPTS};
 pub use outbox::{AttemptOutcome, AttemptRecord, AttemptRow, ClaimedMessage, OutboxCounts};
+pub use reports::{ComplaintFigures, DeliveredRow, ReportRows, SubmittedRow, VillageHealth};
 pub use requests::{
-    ConversationRow, HistoryRow, NewAttachment, NewRequest, RequestRow, CLOSED_STATES,
+    ConversationRow, HistoryRow, NewAttachment, NewRequest, Relay, RequestRow, SenderOfficer,
+    CLOSED_STATES,
+};
+pub use sessions::{LoginOfficer, SessionOfficer};
+pub use work::{
+    About, AttachmentBrief, Audit, AuditRow, ComplaintDetail, DeliveryRow, OfficerBrief, QueueRow,
+    RequestDetail,
 };
 
 /// What went wrong in the database, sorted by what the caller should do about it.

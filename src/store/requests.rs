@@ -11,6 +11,32 @@ pub struct ConversationRow {
     pub state_json: Option<String>,
     pub saved_nik: Option<String>,
     pub saved_name: Option<String>,
+    /// The sender is an active officer of this village.
+    pub officer: Option<SenderOfficer>,
+    /// An officer is talking with this resident (the bot stays quiet) until `relay_until`.
+    pub relay: Option<Relay>,
+    /// What the resident was asked to answer (e.g. "comment" after a rating), for which request,
+    /// until when.
+    pub awaiting: Option<(String, i64, Timestamp)>,
+    /// An officer talking to the resident dialogue for their own letter, until then.
+    pub personal_until: Option<Timestamp>,
+}
+
+/// The officer a message comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SenderOfficer {
+    pub id: i64,
+    pub name: String,
+    pub roles: String,
+}
+
+/// An officer–resident relay in progress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Relay {
+    pub officer_id: i64,
+    pub request_id: Option<i64>,
+    pub complaint_id: Option<i64>,
+    pub until: Timestamp,
 }
 
 /// A request as listed to its resident.
@@ -86,22 +112,67 @@ impl Tx {
             Tx::Postgres(_) => " for update of conversation",
             Tx::Sqlite(..) => "",
         };
+        // The officer lookup rides along (no extra statement per message), and officers are
+        // read from the table every time, so `kentongan officer …` changes apply at once.
         let sql = format!(
-            "select conversation.state_json, resident.saved_nik, resident.saved_name
+            "select conversation.state_json, resident.saved_nik, resident.saved_name,
+                 conversation.relay_officer_id, conversation.relay_request_id,
+                 conversation.relay_complaint_id, conversation.relay_until,
+                 conversation.awaiting, conversation.awaiting_request_id,
+                 conversation.awaiting_until, conversation.personal_until,
+                 officer.id as officer_id, officer.name as officer_name,
+                 officer.roles as officer_roles
              from conversation join resident on resident.id = conversation.resident_id
+             left join officer on officer.village_id = conversation.village_id
+                 and officer.active = $3
+                 and ((resident.wa_id is not null and officer.wa_id = resident.wa_id)
+                   or (resident.user_id is not null and officer.user_id = resident.user_id))
              where conversation.village_id = $1 and conversation.resident_id = $2{lock}"
         );
         let row = on_conn!(self, |c| {
             let r = sqlx::query(&sql)
                 .bind(village_id)
                 .bind(resident_id)
+                .bind(true)
                 .fetch_one(c)
                 .await?;
             let state: String = r.try_get("state_json")?;
+            let officer = match r.try_get::<Option<i64>, _>("officer_id")? {
+                Some(id) => Some(SenderOfficer {
+                    id,
+                    name: r.try_get("officer_name")?,
+                    roles: r.try_get("officer_roles")?,
+                }),
+                None => None,
+            };
+            let relay = match (
+                r.try_get::<Option<i64>, _>("relay_officer_id")?,
+                r.try_get::<Option<Timestamp>, _>("relay_until")?,
+            ) {
+                (Some(officer_id), Some(until)) => Some(Relay {
+                    officer_id,
+                    request_id: r.try_get("relay_request_id")?,
+                    complaint_id: r.try_get("relay_complaint_id")?,
+                    until,
+                }),
+                _ => None,
+            };
+            let awaiting = match (
+                r.try_get::<Option<String>, _>("awaiting")?,
+                r.try_get::<Option<i64>, _>("awaiting_request_id")?,
+                r.try_get::<Option<Timestamp>, _>("awaiting_until")?,
+            ) {
+                (Some(what), Some(request), Some(until)) => Some((what, request, until)),
+                _ => None,
+            };
             ConversationRow {
                 state_json: (created == 0 && !state.is_empty()).then_some(state),
                 saved_nik: r.try_get("saved_nik")?,
                 saved_name: r.try_get("saved_name")?,
+                officer,
+                relay,
+                awaiting,
+                personal_until: r.try_get("personal_until")?,
             }
         });
         Ok(row)

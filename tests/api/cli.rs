@@ -2,7 +2,8 @@
 
 use std::process::Command;
 
-fn kentongan(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+/// Run the real binary from the repository root with a clean environment plus `env`.
+pub(crate) fn kentongan(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kentongan"));
     cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
     for key in [
@@ -14,6 +15,10 @@ fn kentongan(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
         "WHATSAPP_VERIFY_TOKEN",
         "WHATSAPP_PHONE_NUMBER_ID",
         "WHATSAPP_GRAPH_URL",
+        "KENTONGAN_DATA_DIR",
+        "KENTONGAN_LOG_FORMAT",
+        "KENTONGAN_OUTBOX_RATE",
+        "KENTONGAN_WEBHOOK_BODY_LIMIT",
     ] {
         cmd.env_remove(key);
     }

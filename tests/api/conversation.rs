@@ -7,11 +7,11 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-const NIK: &str = "3510061505900001";
+pub(crate) const NIK: &str = "3510061505900001";
 
 static WAMID: AtomicU64 = AtomicU64::new(1);
 
-fn wamid() -> String {
+pub(crate) fn wamid() -> String {
     format!(
         "wamid.conv.{}.{}",
         std::process::id(),
@@ -20,7 +20,7 @@ fn wamid() -> String {
 }
 
 /// A `messages` payload carrying one message object from `from`.
-fn payload(number_id: &str, from: &str, message: Value) -> String {
+pub(crate) fn payload(number_id: &str, from: &str, message: Value) -> String {
     let mut message = message;
     message["from"] = json!(from);
     message["timestamp"] = json!("1764300000");
@@ -36,44 +36,44 @@ fn payload(number_id: &str, from: &str, message: Value) -> String {
     .to_string()
 }
 
-fn text_msg(body: &str) -> Value {
+pub(crate) fn text_msg(body: &str) -> Value {
     json!({"id": wamid(), "type": "text", "text": {"body": body}})
 }
 
-fn button_msg(id: &str, title: &str) -> Value {
+pub(crate) fn button_msg(id: &str, title: &str) -> Value {
     json!({"id": wamid(), "type": "interactive",
            "interactive": {"type": "button_reply", "button_reply": {"id": id, "title": title}}})
 }
 
-fn list_msg(id: &str, title: &str) -> Value {
+pub(crate) fn list_msg(id: &str, title: &str) -> Value {
     json!({"id": wamid(), "type": "interactive",
            "interactive": {"type": "list_reply", "list_reply": {"id": id, "title": title}}})
 }
 
-fn image_msg(media_id: &str) -> Value {
+pub(crate) fn image_msg(media_id: &str) -> Value {
     json!({"id": wamid(), "type": "image",
            "image": {"id": media_id, "mime_type": "image/jpeg", "sha256": "abc"}})
 }
 
-fn location_msg(lat: f64, lon: f64, address: &str) -> Value {
+pub(crate) fn location_msg(lat: f64, lon: f64, address: &str) -> Value {
     json!({"id": wamid(), "type": "location",
            "location": {"latitude": lat, "longitude": lon, "address": address}})
 }
 
 /// One resident of one village.
-struct Resident<'a> {
+pub(crate) struct Resident<'a> {
     app: &'a TestApp,
     number: &'a str,
     village: &'a str,
-    from: String,
+    pub(crate) from: String,
 }
 
 impl<'a> Resident<'a> {
-    fn new(app: &'a TestApp, from: &str) -> Self {
+    pub(crate) fn new(app: &'a TestApp, from: &str) -> Self {
         Self::of(app, KALIPLOSO_NUMBER, "kaliploso", from)
     }
 
-    fn of(app: &'a TestApp, number: &'a str, village: &'a str, from: &str) -> Self {
+    pub(crate) fn of(app: &'a TestApp, number: &'a str, village: &'a str, from: &str) -> Self {
         Self {
             app,
             number,
@@ -83,38 +83,38 @@ impl<'a> Resident<'a> {
     }
 
     /// Post one message (retrying like Meta on a busy database) and return the replies it got.
-    async fn send(&self, message: Value) -> Vec<(String, Value)> {
+    pub(crate) async fn send(&self, message: Value) -> Vec<(String, Value)> {
         let before = self.outbound().await.len();
         let body = payload(self.number, &self.from, message);
         post_until_ok(self.app, body).await;
         self.outbound().await.split_off(before)
     }
 
-    async fn text(&self, body: &str) -> Vec<(String, Value)> {
+    pub(crate) async fn text(&self, body: &str) -> Vec<(String, Value)> {
         self.send(text_msg(body)).await
     }
 
-    async fn tap(&self, id: &str, title: &str) -> Vec<(String, Value)> {
+    pub(crate) async fn tap(&self, id: &str, title: &str) -> Vec<(String, Value)> {
         self.send(button_msg(id, title)).await
     }
 
-    async fn pick(&self, id: &str, title: &str) -> Vec<(String, Value)> {
+    pub(crate) async fn pick(&self, id: &str, title: &str) -> Vec<(String, Value)> {
         self.send(list_msg(id, title)).await
     }
 
-    async fn photo(&self, media_id: &str) -> Vec<(String, Value)> {
+    pub(crate) async fn photo(&self, media_id: &str) -> Vec<(String, Value)> {
         self.send(image_msg(media_id)).await
     }
 
     /// The replies to this resident (read receipts left out).
-    async fn outbound(&self) -> Vec<(String, Value)> {
+    pub(crate) async fn outbound(&self) -> Vec<(String, Value)> {
         let mut all = self.outbound_all().await;
         all.retain(|(kind, _)| kind != "mark_read");
         all
     }
 
     /// Every outbound row to this resident, read receipts included.
-    async fn outbound_all(&self) -> Vec<(String, Value)> {
+    pub(crate) async fn outbound_all(&self) -> Vec<(String, Value)> {
         self.app
             .store
             .outbound_for(self.village, &self.from)
@@ -157,7 +157,7 @@ async fn post_concurrently(app: &TestApp, bodies: Vec<String>) {
     }
 }
 
-async fn post_until_ok(app: &TestApp, body: String) {
+pub(crate) async fn post_until_ok(app: &TestApp, body: String) {
     for _ in 0..20 {
         let r = app.post_webhook(body.clone()).await;
         if r.status() == 200 {
@@ -170,7 +170,7 @@ async fn post_until_ok(app: &TestApp, body: String) {
 }
 
 /// Everything said in these replies, joined.
-fn said(replies: &[(String, Value)]) -> String {
+pub(crate) fn said(replies: &[(String, Value)]) -> String {
     replies
         .iter()
         .map(|(_, b)| b["body"].as_str().unwrap_or_default().to_string())
@@ -179,7 +179,7 @@ fn said(replies: &[(String, Value)]) -> String {
 }
 
 /// Ids of the buttons or rows of the last interactive reply.
-fn ids(replies: &[(String, Value)]) -> Vec<String> {
+pub(crate) fn ids(replies: &[(String, Value)]) -> Vec<String> {
     let Some((_, b)) = replies.iter().rev().find(|(k, _)| k != "text") else {
         return vec![];
     };
@@ -201,7 +201,7 @@ fn ids(replies: &[(String, Value)]) -> Vec<String> {
 
 /// A short request from start to ticket: the loss letter, its KTP brought to the office.
 /// Returns the confirmation text.
-async fn submit_kehilangan(r: &Resident<'_>) -> String {
+pub(crate) async fn submit_kehilangan(r: &Resident<'_>) -> String {
     let replies = r.text("mau buat surat kehilangan").await;
     if ids(&replies).contains(&"saved:use".to_string()) {
         r.tap("saved:use", "Ya, pakai").await;

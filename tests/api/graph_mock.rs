@@ -18,6 +18,12 @@
 //! - `GET /{VERSION}/{media_id}`: metadata of media registered with [`GraphMock::add_media`]
 //!   (its `url` points back at this mock), else 400 with code 100 as Meta answers unknown ids.
 //! - `GET /media/{media_id}`: the registered bytes; also requires the Bearer token.
+//! - `POST /{VERSION}/{phone_number_id}/media` (a `multipart/form-data` upload): the next queued
+//!   upload response ([`GraphMock::push_upload_response`]) if any; else, when the form parses
+//!   and has `messaging_product=whatsapp`, `type` and a `file` part with a file name and a
+//!   content type, `200 {"id": "<digits>"}` (the file is then also served as that media id);
+//!   else 400 with code 100, as Meta answers a malformed upload. The parts are recorded
+//!   ([`RecordedRequest::form_parts`]) by a parser of its own, not the client's encoder.
 //!
 //! Every request is recorded (method, path, query, headers, body) before it is answered, including
 //! the refused ones, so tests can assert on what was sent and on what was *not* downloaded.
@@ -66,6 +72,146 @@ impl RecordedRequest {
     /// True for `POST …/messages` (sends and mark-reads).
     pub fn is_message_post(&self) -> bool {
         self.method == "POST" && self.path.ends_with("/messages")
+    }
+
+    /// True for `POST /{version}/{phone_number_id}/media` (uploads).
+    pub fn is_media_upload(&self) -> bool {
+        self.method == "POST"
+            && self.path.ends_with("/media")
+            && self.path.matches('/').count() == 3
+    }
+
+    /// The body's parts when it is `multipart/form-data`; the error says what is malformed.
+    pub fn form_parts(&self) -> Result<Vec<FormPart>, String> {
+        parse_multipart(self.header("content-type").unwrap_or(""), &self.body)
+    }
+
+    /// The form part called `name` (panics with the parts when missing or malformed).
+    pub fn form_part(&self, name: &str) -> FormPart {
+        let parts = self
+            .form_parts()
+            .unwrap_or_else(|e| panic!("not a multipart form: {e}"));
+        parts
+            .iter()
+            .find(|p| p.name == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no part {name:?} among {parts:?}"))
+    }
+}
+
+/// One part of a `multipart/form-data` body.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FormPart {
+    pub name: String,
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+    pub data: Vec<u8>,
+}
+
+impl FormPart {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.data).into_owned()
+    }
+}
+
+impl std::fmt::Debug for FormPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A file's bytes would drown the report: show text fields, and a file's size.
+        let data = match &self.filename {
+            Some(_) => format!("<{} bytes>", self.data.len()),
+            None => self.text(),
+        };
+        f.debug_struct("FormPart")
+            .field("name", &self.name)
+            .field("filename", &self.filename)
+            .field("content_type", &self.content_type)
+            .field("data", &data)
+            .finish()
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A strict RFC 7578 reader: every part delimited by `--boundary` lines with CRLFs, headers
+/// then a blank line, a closing `--boundary--`. Anything else is an error.
+pub fn parse_multipart(content_type: &str, body: &[u8]) -> Result<Vec<FormPart>, String> {
+    let mut params = content_type.split(';').map(str::trim);
+    if !params
+        .next()
+        .is_some_and(|t| t.eq_ignore_ascii_case("multipart/form-data"))
+    {
+        return Err(format!(
+            "content type {content_type:?} is not multipart/form-data"
+        ));
+    }
+    let boundary = params
+        .find_map(|p| p.strip_prefix("boundary="))
+        .map(|b| b.trim_matches('"'))
+        .filter(|b| !b.is_empty() && b.len() <= 70)
+        .ok_or_else(|| format!("no usable boundary in {content_type:?}"))?;
+    let delimiter = format!("--{boundary}");
+    let mut rest = body
+        .strip_prefix(delimiter.as_bytes())
+        .ok_or("the body does not start with the boundary")?;
+    let mut parts = Vec::new();
+    loop {
+        if let Some(after) = rest.strip_prefix(b"--") {
+            if !(after.is_empty() || after == b"\r\n") {
+                return Err("bytes after the closing boundary".into());
+            }
+            return Ok(parts);
+        }
+        rest = rest
+            .strip_prefix(b"\r\n")
+            .ok_or("no CRLF after a boundary")?;
+        let end = find(rest, b"\r\n\r\n").ok_or("part headers never end")?;
+        let headers = std::str::from_utf8(&rest[..end]).map_err(|_| "non-UTF-8 part headers")?;
+        rest = &rest[end + 4..];
+        let next_delimiter = format!("\r\n{delimiter}");
+        let end = find(rest, next_delimiter.as_bytes()).ok_or("a part never ends")?;
+        let data = rest[..end].to_vec();
+        rest = &rest[end + next_delimiter.len()..];
+        let mut part = FormPart {
+            name: String::new(),
+            filename: None,
+            content_type: None,
+            data,
+        };
+        for line in headers.split("\r\n") {
+            let (key, value) = line
+                .split_once(':')
+                .ok_or_else(|| format!("bad part header {line:?}"))?;
+            match key.trim().to_ascii_lowercase().as_str() {
+                "content-disposition" => {
+                    let mut fields = value.split(';').map(str::trim);
+                    if fields.next() != Some("form-data") {
+                        return Err(format!("disposition {value:?} is not form-data"));
+                    }
+                    for field in fields {
+                        let (k, v) = field
+                            .split_once('=')
+                            .ok_or_else(|| format!("bad disposition field {field:?}"))?;
+                        let v = v
+                            .strip_prefix('"')
+                            .and_then(|v| v.strip_suffix('"'))
+                            .ok_or_else(|| format!("unquoted {k} in {value:?}"))?;
+                        match k {
+                            "name" => part.name = v.to_string(),
+                            "filename" => part.filename = Some(v.to_string()),
+                            other => return Err(format!("unknown disposition field {other:?}")),
+                        }
+                    }
+                }
+                "content-type" => part.content_type = Some(value.trim().to_string()),
+                other => return Err(format!("unexpected part header {other:?}")),
+            }
+        }
+        if part.name.is_empty() {
+            return Err(format!("a part without a name: {headers:?}"));
+        }
+        parts.push(part);
     }
 }
 
@@ -144,8 +290,10 @@ pub struct MockMedia {
 struct State {
     requests: Vec<RecordedRequest>,
     queue: VecDeque<MockResponse>,
+    upload_queue: VecDeque<MockResponse>,
     media: HashMap<String, MockMedia>,
     wamids_issued: u64,
+    uploads_issued: u64,
 }
 
 struct Shared {
@@ -235,6 +383,32 @@ impl GraphMock {
     /// Scripted responses not used yet.
     pub fn pending_responses(&self) -> usize {
         self.shared.lock().queue.len()
+    }
+
+    /// Answer the next `POST …/media` (upload) with `response`, queued after earlier ones.
+    pub fn push_upload_response(&self, response: MockResponse) {
+        self.shared.lock().upload_queue.push_back(response);
+    }
+
+    /// Answer the next `n` uploads with `response`.
+    pub fn push_upload_responses(&self, n: usize, response: MockResponse) {
+        let mut state = self.shared.lock();
+        for _ in 0..n {
+            state.upload_queue.push_back(response.clone());
+        }
+    }
+
+    /// The `POST …/media` uploads so far, in arrival order.
+    pub fn upload_requests(&self) -> Vec<RecordedRequest> {
+        self.requests()
+            .into_iter()
+            .filter(RecordedRequest::is_media_upload)
+            .collect()
+    }
+
+    /// The media id the `n`th successful default upload answer carries (from 1).
+    pub fn uploaded_media_id(n: u64) -> String {
+        format!("{}", 880_000_000_000_000u64 + n)
     }
 
     /// Serve `bytes` as media `id`, announcing `announced_sha256` (hex or base64, sent as is)
@@ -339,6 +513,47 @@ fn unauthorized() -> Response {
     )
 }
 
+async fn scripted_response(r: MockResponse) -> Response {
+    if let Some(delay) = r.delay {
+        tokio::time::sleep(delay).await;
+    }
+    let mut response = json_response(r.status, &r.body);
+    if let Some(after) = r.retry_after.as_deref() {
+        if let Ok(value) = after.parse() {
+            response.headers_mut().insert("retry-after", value);
+        }
+    }
+    response
+}
+
+/// What Meta insists on in an upload; gives the file part.
+fn checked_upload(parts: Vec<FormPart>) -> Result<FormPart, String> {
+    let text = |name: &str| {
+        parts
+            .iter()
+            .find(|p| p.name == name && p.filename.is_none())
+            .map(FormPart::text)
+    };
+    if text("messaging_product").as_deref() != Some("whatsapp") {
+        return Err("messaging_product must be whatsapp".into());
+    }
+    let mime_type = text("type").ok_or("the type (MIME type) is missing")?;
+    let file = parts
+        .iter()
+        .find(|p| p.name == "file")
+        .ok_or("the file is missing")?;
+    if file.filename.is_none() || file.data.is_empty() {
+        return Err("file must be a non-empty file part with a file name".into());
+    }
+    if file.content_type.as_deref() != Some(mime_type.as_str()) {
+        return Err(format!(
+            "the file's content type {:?} is not the type {mime_type:?}",
+            file.content_type
+        ));
+    }
+    Ok(file.clone())
+}
+
 async fn handle(
     shared: Arc<Shared>,
     method: Method,
@@ -369,6 +584,7 @@ async fn handle(
         .map(str::to_owned)
         .collect();
     let is_message_post = request.is_message_post();
+    let form = request.is_media_upload().then(|| request.form_parts());
     shared.lock().requests.push(request);
     shared.notify.notify_waiters();
 
@@ -382,18 +598,7 @@ async fn handle(
         {
             let scripted = shared.lock().queue.pop_front();
             match scripted {
-                Some(r) => {
-                    if let Some(delay) = r.delay {
-                        tokio::time::sleep(delay).await;
-                    }
-                    let mut response = json_response(r.status, &r.body);
-                    if let Some(after) = r.retry_after.as_deref() {
-                        if let Ok(value) = after.parse() {
-                            response.headers_mut().insert("retry-after", value);
-                        }
-                    }
-                    response
-                }
+                Some(r) => scripted_response(r).await,
                 None => {
                     let wamid = {
                         let mut state = shared.lock();
@@ -402,6 +607,42 @@ async fn handle(
                     };
                     json_response(200, &success_body(&wamid))
                 }
+            }
+        }
+        (Method::POST, [version, _phone_number_id, "media"]) if *version == GraphMock::VERSION => {
+            let scripted = shared.lock().upload_queue.pop_front();
+            if let Some(r) = scripted {
+                return scripted_response(r).await;
+            }
+            match form
+                .unwrap_or_else(|| Err("not an upload".into()))
+                .and_then(checked_upload)
+            {
+                Ok(upload) => {
+                    let id = {
+                        let mut state = shared.lock();
+                        state.uploads_issued += 1;
+                        let id = GraphMock::uploaded_media_id(state.uploads_issued);
+                        let sha = hex::encode(Sha256::digest(&upload.data));
+                        let size = upload.data.len() as u64;
+                        let mime_type = upload.content_type.clone().unwrap_or_default();
+                        state.media.insert(
+                            id.clone(),
+                            MockMedia {
+                                bytes: upload.data,
+                                mime_type,
+                                announced_sha256: sha,
+                                announced_size: size,
+                            },
+                        );
+                        id
+                    };
+                    json_response(200, &json!({ "id": id }))
+                }
+                Err(e) => json_response(
+                    400,
+                    &graph_error_body(100, &format!("Invalid parameter: {e}")),
+                ),
             }
         }
         (Method::GET, [version, media_id]) if *version == GraphMock::VERSION => {

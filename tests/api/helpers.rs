@@ -96,6 +96,7 @@ id = "kaliploso"
 name = "Desa Kaliploso"
 ticket_prefix = "KLP"
 phone_number_id = "1122334455667"
+kode_desa = "35.10.06.2009"
 
 [[village]]
 id = "sukamaju"

@@ -3,12 +3,19 @@
 
 mod helpers;
 
+mod attachments;
 mod cli;
 mod conversation;
+mod dashboard;
+mod deadlines;
 mod graph;
 mod graph_mock;
+mod letters;
 mod meta_schema;
+mod officers;
+mod officers_cli;
 mod ops;
 mod outbox;
+mod reports;
 mod simulator;
 mod webhook;

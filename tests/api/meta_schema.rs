@@ -2,7 +2,11 @@
 //! `POST /{phone_number_id}/messages` (`#/components/schemas/Message`, extracted by
 //! `tests/fixtures/meta-openapi/extract.py`).
 //!
-//! The validator is a small JSON Schema 2020-12 subset: exactly the keywords that schema uses.
+//! Media uploads (`POST /{phone_number_id}/media`, multipart) are checked the same way against
+//! `upload-media-schema.json` (`extract.py --upload-media`): the form's parts as one string field
+//! each.
+//!
+//! The validator is a small JSON Schema 2020-12 subset: exactly the keywords those schemas use.
 //! It refuses to run on a keyword it does not know rather than skip it, so a regenerated schema
 //! can never be silently under-enforced.
 
@@ -14,11 +18,83 @@ use std::sync::OnceLock;
 use kentongan::outbound::{Button, ListRow, ListSection, MediaKind, OutboundBody};
 use serde_json::{json, Map, Value};
 
+use crate::graph_mock::{parse_multipart, RecordedRequest};
+
 const SCHEMA: &str = include_str!("../fixtures/meta-openapi/message-schema.json");
+const UPLOAD_SCHEMA: &str = include_str!("../fixtures/meta-openapi/upload-media-schema.json");
 
 fn schema() -> &'static Value {
     static SCHEMA_VALUE: OnceLock<Value> = OnceLock::new();
     SCHEMA_VALUE.get_or_init(|| serde_json::from_str(SCHEMA).expect("message-schema.json parses"))
+}
+
+fn upload_schema() -> &'static Value {
+    static SCHEMA_VALUE: OnceLock<Value> = OnceLock::new();
+    SCHEMA_VALUE.get_or_init(|| {
+        serde_json::from_str(UPLOAD_SCHEMA).expect("upload-media-schema.json parses")
+    })
+}
+
+/// Check the fields of a media upload (each part's name → its text; a file part stands as a
+/// placeholder string, the schema's `format: binary`) against Meta's upload schema.
+pub fn validate_upload_fields(fields: &Value) -> Result<(), Vec<String>> {
+    Validator {
+        root: upload_schema(),
+    }
+    .check(upload_schema(), fields, "")
+    .map(|_| ())
+}
+
+/// Check Meta's (or the mock's) answer to an upload.
+pub fn validate_upload_answer(answer: &Value) -> Result<(), Vec<String>> {
+    let root = upload_schema();
+    let answer_schema = root
+        .pointer("/$defs/UploadMediaResponse")
+        .expect("UploadMediaResponse in the fixture");
+    Validator { root }
+        .check(answer_schema, answer, "")
+        .map(|_| ())
+}
+
+/// Panic with a readable report unless `request` is a well-formed upload: a multipart form,
+/// each field once, the file as a file part (name and content type), the fields valid.
+pub fn assert_valid_upload(request: &RecordedRequest) {
+    assert_eq!(request.method, "POST");
+    let parts = parse_multipart(request.header("content-type").unwrap_or(""), &request.body)
+        .unwrap_or_else(|e| panic!("upload is not a well-formed multipart form: {e}"));
+    let mut fields = Map::new();
+    for part in &parts {
+        let value = match &part.filename {
+            Some(name) => {
+                assert!(!name.is_empty(), "file part {:?} without a name", part.name);
+                assert!(
+                    part.content_type.is_some(),
+                    "file part {:?} without a content type",
+                    part.name
+                );
+                json!(format!("<{} bytes>", part.data.len()))
+            }
+            None => json!(part.text()),
+        };
+        assert!(
+            fields.insert(part.name.clone(), value).is_none(),
+            "field {:?} sent twice",
+            part.name
+        );
+    }
+    let fields = Value::Object(fields);
+    if let Err(errors) = validate_upload_fields(&fields) {
+        panic!(
+            "upload violates Meta's schema:\n  {}\nfields: {fields:#}",
+            errors.join("\n  ")
+        );
+    }
+    if let Some(file) = parts.iter().find(|p| p.name == "file") {
+        assert!(
+            file.filename.is_some(),
+            "`file` must be a file part, not a text field"
+        );
+    }
 }
 
 /// Check `message` against Meta's `Message` schema; the error lists every violation found, each
@@ -545,4 +621,31 @@ fn missing_or_mistyped_fields_are_rejected() {
     let mut request = request_of("list");
     request["interactive"]["action"]["sections"] = json!([]);
     assert!(errors_of(&request).contains("minItems 1 not reached"));
+}
+
+#[test]
+fn the_upload_schema_holds_metas_documented_fields() {
+    let good = json!({"messaging_product": "whatsapp", "type": "image/jpeg", "file": "<3 bytes>"});
+    validate_upload_fields(&good).expect("a complete upload is valid");
+    let mut no_type = good.clone();
+    no_type.as_object_mut().expect("object").remove("type");
+    let errors = validate_upload_fields(&no_type).expect_err("type is required");
+    assert!(
+        errors
+            .join("\n")
+            .contains("required property \"type\" is missing"),
+        "{errors:?}"
+    );
+    let mut other_product = good.clone();
+    other_product["messaging_product"] = json!("instagram");
+    assert!(validate_upload_fields(&other_product).is_err());
+    let mut extra = good.clone();
+    extra["caption"] = json!("Foto KTP");
+    let errors = validate_upload_fields(&extra).expect_err("unknown field");
+    assert!(
+        errors.join("\n").contains("/caption: not allowed here"),
+        "{errors:?}"
+    );
+    validate_upload_answer(&json!({"id": "4490709327384033"})).expect("Meta's example answer");
+    assert!(validate_upload_answer(&json!({"success": true})).is_err());
 }

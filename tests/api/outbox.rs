@@ -14,7 +14,7 @@ use crate::meta_schema::{assert_valid_message, every_kind};
 
 const RESIDENT: &str = "6281234567890";
 
-fn settings() -> OutboxSettings {
+pub(crate) fn settings() -> OutboxSettings {
     OutboxSettings {
         rate_per_sec: 1000.0,
         max_attempts: 4,
@@ -27,7 +27,7 @@ fn settings() -> OutboxSettings {
     }
 }
 
-fn worker(store: &Store, mock: &GraphMock, settings: OutboxSettings) -> OutboxWorker {
+pub(crate) fn worker(store: &Store, mock: &GraphMock, settings: OutboxSettings) -> OutboxWorker {
     let client = GraphClient::new(
         &mock.base_url(),
         Secret::new(GraphMock::TOKEN),
