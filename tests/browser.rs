@@ -24,14 +24,14 @@ const WAIT: Duration = Duration::from_secs(20);
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 const HOSTILE: &str = "\"><img src=x onerror=\"document.title='pwned'\">";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn simulator_page_halo_then_tap_a_list_row() {
+/// The browser and its driver, or `None` when `KENTONGAN_BROWSER_TESTS=skip` and they are missing.
+fn browser_paths() -> Option<(PathBuf, PathBuf)> {
     let driver_path = env_path("KENTONGAN_CHROMEDRIVER", "/usr/bin/chromedriver");
     let chromium_path = env_path("KENTONGAN_CHROMIUM", "/usr/bin/chromium");
     if !driver_path.exists() || !chromium_path.exists() {
         if std::env::var("KENTONGAN_BROWSER_TESTS").as_deref() == Ok("skip") {
             eprintln!("KENTONGAN_BROWSER_TESTS=skip: browser test skipped");
-            return;
+            return None;
         }
         panic!(
             "the browser test needs {} and {}: install them with `apt-get install -y chromium \
@@ -41,6 +41,14 @@ async fn simulator_page_halo_then_tap_a_list_row() {
             chromium_path.display()
         );
     }
+    Some((driver_path, chromium_path))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulator_page_halo_then_tap_a_list_row() {
+    let Some((driver_path, chromium_path)) = browser_paths() else {
+        return;
+    };
     let app = spawn_app_with(Backend::Sqlite, &[("KENTONGAN_OUTBOX_WORKER", "on")])
         .await
         .expect("SQLite app");
@@ -67,6 +75,201 @@ async fn simulator_page_halo_then_tap_a_list_row() {
     if let Err(e) = outcome {
         panic!("browser test failed: {e:#}");
     }
+}
+
+const OFFICER_NUMBER: &str = "6281300000001";
+const OFFICER_PASSWORD: &str = "kata-sandi-desa-123";
+
+/// The office dashboard in a real browser: log in, filter the queue, open a request filed over
+/// WhatsApp by a resident with a hostile name, move it through its states, make and print its
+/// letter. Screenshots of each page are saved under `test-artifacts/` (the README's come from
+/// here); on failure, one of the page where it failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_login_queue_request_and_letter() {
+    let Some((driver_path, chromium_path)) = browser_paths() else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, &[])
+        .await
+        .expect("SQLite app");
+    let officer = app
+        .store
+        .add_officer(
+            "kaliploso",
+            "Sari Wulandari",
+            OFFICER_NUMBER,
+            &["operator", "kades"],
+        )
+        .await
+        .expect("officer");
+    let hash = kentongan::dashboard::auth::hash_password(OFFICER_PASSWORD).expect("hash");
+    app.store
+        .set_officer_password(officer, &hash)
+        .await
+        .expect("password");
+    app.store
+        .add_officer("kaliploso", "Pak Darto", "6281300000004", &["kurir"])
+        .await
+        .expect("courier");
+    file_request(&app, "6281230000301", HOSTILE).await;
+    file_request(&app, "6281230000302", "Budi Santoso").await;
+
+    let driver = ChromeDriver::start(&driver_path)
+        .await
+        .expect("chromedriver starts");
+    let browser = driver
+        .new_session(&chromium_path)
+        .await
+        .expect("a headless Chromium session");
+    let outcome = dashboard(&browser, &app).await;
+    if let Err(e) = &outcome {
+        match browser
+            .save_screenshot("browser-dashboard-failure.png")
+            .await
+        {
+            Ok(path) => eprintln!("screenshot of the failure: {}", path.display()),
+            Err(shot) => eprintln!("no screenshot: {shot:#}"),
+        }
+        eprintln!("browser test failed: {e:#}");
+    }
+    browser.close().await;
+    if let Err(e) = outcome {
+        panic!("browser test failed: {e:#}");
+    }
+}
+
+/// A resident files a loss letter request over the (signed) webhook.
+async fn file_request(app: &helpers::TestApp, from: &str, name: &str) {
+    let mut n = 0;
+    let mut post = |message: Value| {
+        n += 1;
+        let mut message = message;
+        message["from"] = json!(from);
+        message["id"] = json!(format!("wamid.browser.{from}.{n}"));
+        message["timestamp"] = json!("1764300000");
+        let body = json!({
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "6281200000000", "phone_number_id": helpers::KALIPLOSO_NUMBER},
+                "contacts": [{"profile": {"name": "Warga"}, "wa_id": from}],
+                "messages": [message]
+            }}]}]
+        })
+        .to_string();
+        async move {
+            let r = app.post_webhook(body).await;
+            assert_eq!(r.status(), 200);
+        }
+    };
+    let text = |t: &str| json!({"type": "text", "text": {"body": t}});
+    let tap = |id: &str| json!({"type": "interactive", "interactive": {"type": "button_reply", "button_reply": {"id": id, "title": id}}});
+    post(text("mau buat surat kehilangan")).await;
+    post(text("3510061505900001")).await;
+    post(text(name)).await;
+    post(text("dompet dan STNK")).await;
+    post(text("20-11-2026")).await;
+    post(text("pasar Cluring")).await;
+    post(tap("doc:later")).await;
+    post(tap("confirm:send")).await;
+}
+
+async fn dashboard(browser: &Session, app: &helpers::TestApp) -> anyhow::Result<()> {
+    browser.set_window(1280, 900).await?;
+    browser.navigate(&app.url("/dasbor")).await?;
+    // Not logged in: the login page.
+    let login = browser.wait_for_element("input[name='login']").await?;
+    browser.send_keys(&login, "0813-0000-0001").await?;
+    let password = browser.wait_for_element("input[name='password']").await?;
+    browser.send_keys(&password, OFFICER_PASSWORD).await?;
+    browser
+        .click(&browser.wait_for_element("button[type='submit']").await?)
+        .await?;
+    browser.wait_for_text("#antrian", 0, "KLP-0002").await?;
+    browser.wait_for_text("#antrian", 0, "KLP-0001").await?;
+    browser.save_screenshot("dashboard-antrian.png").await?;
+
+    // Filter: search by name finds only Budi's request.
+    let search = browser.wait_for_element("input[name='q']").await?;
+    browser.send_keys(&search, "budi").await?;
+    browser
+        .click(&browser.wait_for_element("form.filters button").await?)
+        .await?;
+    browser.wait_for_text("#antrian", 0, "KLP-0002").await?;
+    if !browser
+        .find_all("#antrian a[href='/dasbor/permohonan/KLP-0001']")
+        .await?
+        .is_empty()
+    {
+        bail!("the search for budi still lists KLP-0001");
+    }
+
+    // The hostile name is text on the request page, never markup.
+    browser
+        .navigate(&app.url("/dasbor/permohonan/KLP-0001"))
+        .await?;
+    browser.wait_for_text("h1", 0, "KLP-0001").await?;
+    if !browser.find_all("img[src='x']").await?.is_empty() {
+        bail!("a resident's name became an <img> element");
+    }
+
+    // Budi's request through its states, as the office would.
+    browser.navigate(&app.url("/dasbor?q=budi")).await?;
+    browser
+        .click(
+            &browser
+                .wait_for_element("#antrian a[href='/dasbor/permohonan/KLP-0002']")
+                .await?,
+        )
+        .await?;
+    for (verb, expect) in [
+        ("ambil", "Anda pegang"),
+        ("proses", "Sedang dibuat"),
+        ("siap", "Menunggu tanda tangan"),
+        ("setuju", "disetujui"),
+    ] {
+        browser
+            .click(
+                &browser
+                    .wait_for_element(&format!("button[value='{verb}']"))
+                    .await?,
+            )
+            .await?;
+        browser.wait_for_text("#pesan", 0, expect).await?;
+    }
+    browser.wait_for_text("#status", 0, "Siap diantar").await?;
+    browser
+        .wait_for_text("#riwayat", 0, "Menunggu tanda tangan")
+        .await?;
+    browser.save_screenshot("dashboard-permohonan.png").await?;
+
+    // The letter: checked, numbered, printed.
+    browser
+        .click(&browser.wait_for_element("a#surat").await?)
+        .await?;
+    browser
+        .click(
+            &browser
+                .wait_for_element("#isi-surat button[type='submit']")
+                .await?,
+        )
+        .await?;
+    browser
+        .wait_for_text(".nomor", 0, "Nomor : 331/001/35.10.06.2009/")
+        .await?;
+    browser.wait_for_text(".sheet", 0, "Budi Santoso").await?;
+    browser.save_screenshot("dashboard-surat.png").await?;
+
+    // On a phone: the queue, and the monthly report renders its charts.
+    browser.set_window(412, 915).await?;
+    browser.navigate(&app.url("/dasbor")).await?;
+    browser.wait_for_text("#antrian", 0, "KLP-0002").await?;
+    browser.save_screenshot("dashboard-antrian-hp.png").await?;
+    browser.set_window(1280, 900).await?;
+    browser.navigate(&app.url("/dasbor/laporan")).await?;
+    browser.wait_for_element("svg").await?;
+    browser.save_screenshot("dashboard-laporan.png").await?;
+    Ok(())
 }
 
 /// The scenario, step by step; any error ends it (and the caller takes a screenshot).
@@ -270,6 +473,16 @@ impl Session {
         body: Option<Value>,
     ) -> anyhow::Result<Value> {
         call(&self.http, method, &format!("{}{path}", self.base), body).await
+    }
+
+    async fn set_window(&self, width: u32, height: u32) -> anyhow::Result<()> {
+        self.cmd(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )
+        .await
+        .map(drop)
     }
 
     async fn navigate(&self, url: &str) -> anyhow::Result<()> {

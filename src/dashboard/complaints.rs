@@ -194,7 +194,10 @@ async fn detail(
             })
             .collect(),
         open: c.state != "selesai",
-        notice: query.pesan.filter(|p| !p.trim().is_empty()),
+        notice: query
+            .pesan
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| super::requests::plain(&p)),
         body: c.body,
         code: c.code,
         state: c.state,

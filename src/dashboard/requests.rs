@@ -509,14 +509,22 @@ async fn detail(
         can_reply: officer.roles.can_process() && st.is_some_and(|s| !s.is_closed()),
         show_chat: officer.roles.can_process(),
         letter: officer.roles.can_process() && crate::letters::letter_available(&req.state),
-        notice: query.pesan.filter(|p| !p.trim().is_empty()),
+        notice: query
+            .pesan
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| plain(&p)),
         hint: st
-            .map(|s| requests::next_hint(s, &req.ticket_code))
+            .map(|s| plain(&requests::next_hint(s, &req.ticket_code)))
             .unwrap_or_default(),
         ticket: req.ticket_code.clone(),
         state: req.state.clone(),
     };
     Ok(render(&page))
+}
+
+/// WhatsApp's `*bold*` and `_italic_` marks read as stray characters on a web page.
+pub(crate) fn plain(text: &str) -> String {
+    text.replace(['*', '_'], "")
 }
 
 fn status_label(status: &str) -> &'static str {

@@ -97,6 +97,10 @@ name = "Desa Kaliploso"
 ticket_prefix = "KLP"
 phone_number_id = "1122334455667"
 kode_desa = "35.10.06.2009"
+kecamatan = "Cluring"
+kabupaten = "Banyuwangi"
+address = "Jl. Raya Kaliploso No. 1, Cluring, Banyuwangi 68482"
+kepala_desa = "Slamet Riyadi"
 
 [[village]]
 id = "sukamaju"
