@@ -353,6 +353,41 @@ impl Deadlines {
                 "morning summary: the village has no active Sekdes or Kades to send it to"
             );
         }
+        // Each courier starts the day with their delivery list.
+        let work = super::work::Work {
+            village,
+            catalogue: &self.catalogue,
+            settings: &self.settings,
+            now,
+        };
+        for courier in officers
+            .iter()
+            .filter(|o| crate::requests::Roles::parse(&o.roles).kurir)
+        {
+            let list = tx.courier_deliveries(&village.id, courier.id).await?;
+            if list.is_empty() {
+                continue;
+            }
+            let mut text = format!("🛵 Daftar antar hari ini ({}):", list.len());
+            for d in &list {
+                text.push_str(&format!(
+                    "\n\n{}",
+                    super::desk::delivery_line(&work, &d.request)
+                ));
+            }
+            text.push_str(
+                "\n\nSetelah diserahkan ketik *terkirim KLP-…* (boleh dengan foto bukti).",
+            );
+            send_to(
+                &mut tx,
+                &village.id,
+                &[courier],
+                &text,
+                About::default(),
+                now,
+            )
+            .await?;
+        }
         let detail = format!("{date}: {}", recipients_detail(&recipients));
         tx.insert_audit(
             &Audit {

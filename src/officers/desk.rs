@@ -1162,7 +1162,7 @@ fn values(req: &RequestDetail) -> serde_json::Map<String, Value> {
 }
 
 /// One delivery as the courier needs it: who, where, how to reach them.
-fn delivery_line(w: &Work<'_>, req: &RequestDetail) -> String {
+pub(crate) fn delivery_line(w: &Work<'_>, req: &RequestDetail) -> String {
     let v = values(req);
     let get = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     let mut line = format!(

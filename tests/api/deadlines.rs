@@ -681,3 +681,42 @@ fn dates_in_the_tests_are_what_they_say() {
         chrono::Weekday::Wed
     );
 }
+
+both_backends! {
+    async fn each_courier_gets_the_days_delivery_list_in_the_morning(app) {
+        let staff = staff(&app.store).await;
+        let d = checker(
+            &app.store,
+            OfficerSettings { escalation_step_secs: 1000 * 24 * HOUR, ..OfficerSettings::default() },
+        );
+        // Two letters out with Joko, one still waiting to be handed to a courier.
+        let far = wib(2026, 12, 20, 9, 0);
+        for seq in 1..=3 {
+            let id = file(&app.store, "kaliploso", seq, "skck", far).await;
+            let path: &[&str] = if seq < 3 {
+                &["diperiksa", "diproses", "menunggu_ttd", "siap_antar", "diantar"]
+            } else {
+                &["diperiksa", "diproses", "menunggu_ttd", "siap_antar"]
+            };
+            walk(&app.store, "kaliploso", id, path, wib(2026, 12, 1, 14, 0)).await;
+            if seq < 3 {
+                let mut tx = app.store.begin().await.unwrap();
+                tx.start_delivery("kaliploso", id, Some(staff.joko), Some(staff.budi), "antar", wib(2026, 12, 1, 14, 0))
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+            }
+        }
+        d.run_once(wib(2026, 12, 2, 6, 0)).await.unwrap();
+        assert!(texts(&app.store, "kaliploso", JOKO).await.is_empty(), "not before the hour");
+        d.run_once(wib(2026, 12, 2, 7, 0)).await.unwrap();
+        let joko = texts(&app.store, "kaliploso", JOKO).await;
+        assert_eq!(joko.len(), 1, "{joko:?}");
+        assert!(joko[0].contains("Daftar antar hari ini (2)"), "{}", joko[0]);
+        assert!(joko[0].contains("KLP-0001") && joko[0].contains("KLP-0002"), "{}", joko[0]);
+        assert!(!joko[0].contains("KLP-0003"), "{}", joko[0]);
+        // Once a day.
+        d.run_once(wib(2026, 12, 2, 9, 0)).await.unwrap();
+        assert_eq!(texts(&app.store, "kaliploso", JOKO).await.len(), 1);
+    }
+}
