@@ -148,15 +148,20 @@ impl ConversationService {
             )
             .await?;
         }
-        let looks_like_intent = match &event {
-            Event::Text(t) => self
-                .recogniser
-                .recognise(t)
-                .intents
-                .iter()
-                .any(|i| *i != Intent::None),
-            _ => false,
+        // Read once: whether the text asks the bot for something (so a pending question or an
+        // officer relay gives way), and whether it is a complaint, status check or menu call
+        // that a relay must never swallow.
+        let intents = match &event {
+            Event::Text(t) => self.recogniser.recognise(t).intents,
+            _ => Vec::new(),
         };
+        let looks_like_intent = intents.iter().any(|i| *i != Intent::None);
+        let wants_bot = intents.iter().any(|i| {
+            matches!(
+                i,
+                Intent::Aduan | Intent::Status | Intent::Menu | Intent::Batal
+            )
+        });
         if resident::intercept(
             tx,
             &work,
@@ -167,6 +172,7 @@ impl ConversationService {
                 event: &event,
                 row: &row,
                 looks_like_intent,
+                wants_bot,
             },
         )
         .await?

@@ -214,8 +214,14 @@ pub async fn login(
             StatusCode::UNAUTHORIZED,
         ))
     };
+    // One answer for every failure (unknown number, no password, wrong password, locked):
+    // nothing tells a stranger which numbers are officers'.
+    let refused = format!(
+        "Nomor WhatsApp atau kata sandi salah. Setelah {MAX_FAILURES} kali salah berturut-turut, \
+         akun dikunci {LOCK_MINUTES} menit."
+    );
     let Ok(login_id) = normalised else {
-        return fail("Nomor WhatsApp atau kata sandi salah.");
+        return fail(&refused);
     };
     let now = Timestamp::now();
     let mut candidates = state.store().login_officers(&login_id).await?;
@@ -226,40 +232,34 @@ pub async fn login(
         return fail("Nomor ini petugas di beberapa desa. Pilih desanya.");
     }
     let Some(officer) = candidates.pop() else {
-        // Same answer as a wrong password: do not reveal which numbers are officers.
+        // The same work as a real check, so the answer's timing tells nothing either.
         let _ = verify_password(&form.password, DUMMY_HASH);
-        return fail("Nomor WhatsApp atau kata sandi salah.");
+        return fail(&refused);
     };
-    if officer
-        .locked_until
-        .is_some_and(|t| t.unix_seconds() > now.unix_seconds())
-    {
+    let lock_until = Timestamp::from(now.as_datetime() + chrono::Duration::minutes(LOCK_MINUTES));
+    let Some(attempt) = state
+        .store()
+        .reserve_login_attempt(officer.id, MAX_FAILURES, lock_until, now)
+        .await?
+    else {
         tracing::warn!(officer = officer.id, "login refused: locked out");
-        return fail(&format!(
-            "Terlalu banyak percobaan gagal. Coba lagi dalam {LOCK_MINUTES} menit."
-        ));
-    }
-    let ok = officer
-        .password_hash
-        .as_deref()
-        .is_some_and(|h| verify_password(&form.password, h));
+        let _ = verify_password(&form.password, DUMMY_HASH);
+        return fail(&refused);
+    };
+    let ok = match officer.password_hash.as_deref() {
+        Some(h) => verify_password(&form.password, h),
+        None => {
+            let _ = verify_password(&form.password, DUMMY_HASH);
+            false
+        }
+    };
     if !ok {
-        let lock_until =
-            Timestamp::from(now.as_datetime() + chrono::Duration::minutes(LOCK_MINUTES));
-        let failures = state
-            .store()
-            .record_login_failure(officer.id, MAX_FAILURES, lock_until)
-            .await?;
-        tracing::warn!(officer = officer.id, failures, "dashboard login failed");
-        if failures >= MAX_FAILURES {
-            return fail(&format!(
-                "Terlalu banyak percobaan gagal. Coba lagi dalam {LOCK_MINUTES} menit."
-            ));
-        }
-        if officer.password_hash.is_none() {
-            return fail("Akun ini belum punya kata sandi. Minta admin menjalankan `kentongan officer set-password`.");
-        }
-        return fail("Nomor WhatsApp atau kata sandi salah.");
+        tracing::warn!(
+            officer = officer.id,
+            failures = attempt,
+            "dashboard login failed"
+        );
+        return fail(&refused);
     }
     let token = random_token();
     let csrf = random_token();

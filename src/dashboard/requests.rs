@@ -307,7 +307,7 @@ async fn detail(
     tx.commit().await?;
     // The conversation holds everything the resident typed (NIK included): only for those who
     // process requests, not for couriers.
-    let chat = if officer.roles.can_process() {
+    let mut chat = if officer.roles.can_process() {
         state
             .store()
             .chat_with(&w.village.id, req.resident_id, 80)
@@ -315,6 +315,10 @@ async fn detail(
     } else {
         Vec::new()
     };
+    // Complaints (perhaps about the officer reading this) stay with the Kades and Sekdes.
+    if !officer.roles.can_handle_complaints() {
+        chat.retain(|m| !m.about_complaint);
+    }
     let local = |t: Timestamp| w.local(t).format("%d/%m %H.%M").to_string();
     let service = w.catalogue.get(&req.service_code);
     let values = serde_json::from_str::<Value>(&req.data_json)
@@ -478,7 +482,7 @@ async fn detail(
                 label: crate::conversation::texts::state_label(&h.to_state),
                 who: match h.actor_kind.as_str() {
                     "resident" => "warga".into(),
-                    "officer" => "petugas".into(),
+                    "officer" => officer_names(&officers, h.actor_id),
                     other => other.to_string(),
                 },
                 reason: h.reason.clone().unwrap_or_default(),
@@ -658,18 +662,45 @@ async fn attachment(
             "Lampiran (belum selesai diunduh)".into(),
         ));
     };
+    // Complaint photos are for the Kades and Sekdes; a request's for those who check and make
+    // letters and the courier carrying it.
+    let mut tx = state.store().begin().await?;
+    let reference = file.reference_code.clone().unwrap_or_default();
+    let (request_id, complaint_id) = if reference.starts_with("ADU-") {
+        if !officer.roles.can_handle_complaints() {
+            return Err(DashError::Forbidden(
+                "Lampiran aduan hanya untuk Kepala Desa dan Sekretaris Desa.".into(),
+            ));
+        }
+        let complaint = tx
+            .complaint_by_code(officer.village_id(), &reference)
+            .await?;
+        (None, complaint.map(|c| c.id))
+    } else {
+        let req = tx.request_by_code(officer.village_id(), &reference).await?;
+        let allowed = officer.roles.can_process()
+            || req
+                .as_ref()
+                .is_some_and(|r| r.courier_officer_id == Some(officer.id()));
+        if !allowed {
+            return Err(DashError::Forbidden(
+                "Lampiran hanya untuk operator, Sekdes, Kades, dan kurir yang mengantar surat ini."
+                    .into(),
+            ));
+        }
+        (req.map(|r| r.id), None)
+    };
     let bytes = tokio::fs::read(path)
         .await
         .map_err(|_| DashError::NotFound("Berkas lampiran".into()))?;
-    let mut tx = state.store().begin().await?;
     tx.insert_audit(
         &Audit {
             village_id: officer.village_id(),
             actor_kind: "officer",
             actor_id: Some(officer.id()),
             action: "lihat_lampiran",
-            request_id: None,
-            complaint_id: None,
+            request_id,
+            complaint_id,
             detail: Some(&format!(
                 "#{id} {}",
                 file.reference_code.as_deref().unwrap_or("")

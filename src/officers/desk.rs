@@ -86,14 +86,29 @@ pub async fn handle(tx: &mut Tx, w: &Work<'_>, m: &OfficerMessage<'_>) -> Result
             )
         }
         Event::Text(text) => {
-            let parsed = command::parse(text, prefix);
-            // A quote-reply to a message about a resident that is not itself a whole command
-            // ("Siap bu", "Baik, besok diantar") is an answer for that resident.
-            if let (Err(_), Some(wamid)) = (&parsed, &context) {
+            let mut parsed = command::parse(text, prefix);
+            if let (Err(e), Some(wamid)) = (&parsed, &context) {
                 let about = tx.outbound_about(&w.village.id, wamid).await?;
-                if about.resident_id.is_some() {
-                    relay_quote(tx, w, &acting, roles, about, text, &mut answers).await?;
-                    return finish(tx, w, m, answers).await;
+                match e {
+                    // A quote-reply that is not a command at all ("Baik, besok diantar") is an
+                    // answer for that resident.
+                    CommandError::Unknown { .. } if about.resident_id.is_some() => {
+                        relay_quote(tx, w, &acting, roles, about, text, &mut answers).await?;
+                        return finish(tx, w, m, answers).await;
+                    }
+                    // A command without its code ("ambil", "tolak KTP buram") quoting a message
+                    // about a request or complaint means that one.
+                    CommandError::MissingTicket { .. } | CommandError::MissingReason { .. } => {
+                        if let Some(code) = quoted_code(tx, w, about).await? {
+                            let trimmed = text.trim();
+                            let (verb, rest) = trimmed
+                                .split_once(char::is_whitespace)
+                                .unwrap_or((trimmed, ""));
+                            let with_code = format!("{verb} {code} {rest}");
+                            parsed = command::parse(with_code.trim(), prefix);
+                        }
+                    }
+                    _ => {}
                 }
             }
             Some(parsed)
@@ -215,6 +230,19 @@ async fn run(
             let Some(req) = find(tx, w, &code, out).await? else {
                 return Ok(());
             };
+            if !roles.can_process() {
+                // A courier sees what the delivery needs, and only for letters they carry.
+                if req.courier_officer_id == Some(me.id) {
+                    audit(tx, w, me.id, "lihat", Some(req.id), None, Some("kurir")).await?;
+                    out.say(delivery_line(w, &req));
+                } else {
+                    out.say(format!(
+                        "{} tidak ada di daftar antar Anda. Ketik *kiriman* untuk daftar Anda.",
+                        req.ticket_code
+                    ));
+                }
+                return Ok(());
+            }
             audit(tx, w, me.id, "lihat", Some(req.id), None, None).await?;
             let attachments = tx.request_attachments(&w.village.id, req.id).await?;
             let text = detail_text(w, &req, roles, attachments.len());
@@ -254,6 +282,12 @@ async fn run(
             let Some(req) = find(tx, w, &code, out).await? else {
                 return Ok(());
             };
+            // Photos of KTP/KK are for those who check and make letters, and for the courier
+            // carrying this very letter.
+            if !roles.can_process() && req.courier_officer_id != Some(me.id) {
+                out.say("Maaf, lampiran hanya untuk operator, Sekdes, Kades, dan kurir yang mengantar surat ini.");
+                return Ok(());
+            }
             let attachments = tx.request_attachments(&w.village.id, req.id).await?;
             if attachments.is_empty() {
                 out.say(format!("{} belum punya lampiran.", req.ticket_code));
@@ -865,8 +899,21 @@ async fn delivered(
                 ),
                 None => None,
             };
-            tx.mark_delivered(&w.village.id, req.id, proof_id, w.now)
-                .await?;
+            if !tx
+                .mark_delivered(&w.village.id, req.id, proof_id, w.now)
+                .await?
+            {
+                out.say(format!(
+                    "{} sudah tercatat terkirim{}; menunggu konfirmasi warga.",
+                    req.ticket_code,
+                    if proof_id.is_some() {
+                        " (foto bukti ditambahkan)"
+                    } else {
+                        ""
+                    }
+                ));
+                return Ok(());
+            }
             audit(
                 tx,
                 w,
@@ -1057,6 +1104,24 @@ async fn relay_quote(
     }
     out.say("Pesan yang Anda balas tidak terkait permohonan. Gunakan *balas KLP-… pesan*.");
     Ok(())
+}
+
+/// The code of the request or complaint a quoted message was about.
+async fn quoted_code(
+    tx: &mut Tx,
+    w: &Work<'_>,
+    about: About,
+) -> Result<Option<String>, StoreError> {
+    if let Some(id) = about.request_id {
+        return Ok(tx
+            .request_by_id(&w.village.id, id)
+            .await?
+            .map(|r| r.ticket_code));
+    }
+    if let Some(id) = about.complaint_id {
+        return Ok(tx.complaint_by_id(&w.village.id, id).await?.map(|c| c.code));
+    }
+    Ok(None)
 }
 
 async fn ended_residents(

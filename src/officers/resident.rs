@@ -11,6 +11,7 @@ use crate::store::{About, Audit, ConversationRow, NewAttachment, RequestDetail, 
 
 use super::texts;
 use super::work::{self, Doer, Outcome, Work};
+use crate::store::Timestamp;
 
 /// A message from a resident (who is not acting as an officer).
 pub struct ResidentMessage<'a> {
@@ -23,6 +24,9 @@ pub struct ResidentMessage<'a> {
     /// The text reads as a new request, a status question or a menu call: a pending question
     /// (rating comment, address) gives way to it.
     pub looks_like_intent: bool,
+    /// The text asks the bot for something an officer relay must not swallow: a complaint, a
+    /// status check, the menu, a cancellation.
+    pub wants_bot: bool,
 }
 
 /// Handle the message if it belongs to officer work; `false` leaves it to the dialogue.
@@ -38,10 +42,15 @@ pub async fn intercept(
             true
         }
         _ => {
-            if awaited(tx, w, m, &mut replies).await? {
+            if relay(tx, w, m, &mut replies).await? || awaited(tx, w, m, &mut replies).await? {
+                true
+            } else if let Some(id) = typed_followup(tx, w, m).await? {
+                // Outside the 24-hour window our buttons arrive as plain template text; a typed
+                // "sudah", "ambil" or "5" answers them all the same.
+                followup(tx, w, m, &id, &mut replies).await?;
                 true
             } else {
-                relay(tx, w, m, &mut replies).await?
+                false
             }
         }
     };
@@ -262,6 +271,7 @@ async fn awaited(
         return Ok(false);
     }
     let text = match m.event {
+        Event::Text(t) if what == "alamat" && !looks_like_address(t) => return Ok(false),
         Event::Text(t) if !m.looks_like_intent => Some(t.trim()),
         Event::Location(_) if what == "alamat" => None,
         _ => return Ok(false),
@@ -316,6 +326,10 @@ async fn relay(
     }
     if matches!(m.event, Event::Ignored) {
         return Ok(true);
+    }
+    // A complaint (perhaps about this very officer), a status check or the menu goes to the bot.
+    if m.wants_bot {
+        return Ok(false);
     }
     let officers = tx.village_officers(&w.village.id).await?;
     let Some(officer) = officers.iter().find(|o| o.id == relay.officer_id) else {
@@ -391,6 +405,10 @@ async fn relay(
                     )
                     .await?
                     {
+                        // What was asked for has come: the bot answers the resident again
+                        // (the officer can write again with `balas`).
+                        tx.end_relays(&w.village.id, officer.id, Some(m.resident_id))
+                            .await?;
                         // The officer is told below; the resident hears it is being checked.
                         work::to_resident(
                             tx,
@@ -433,7 +451,15 @@ async fn relay(
     };
     let body = OutboundBody::text(crate::conversation::dialogue::truncate(&forwarded, 4000));
     work::to_officer(tx, w, officer, &body, about).await?;
-    // The conversation stays open while the resident keeps writing.
+    // The conversation stays open while the resident keeps writing (unless the document that
+    // was asked for just arrived).
+    let supplied = matches!(m.event, Event::Media { .. })
+        && req
+            .as_ref()
+            .is_some_and(|r| State::parse(&r.state) == Some(State::PerluDokumen));
+    if supplied {
+        return Ok(true);
+    }
     tx.set_relay(
         &w.village.id,
         m.resident_id,
@@ -513,4 +539,72 @@ async fn resident_audit(
         w.now,
     )
     .await
+}
+
+/// An address has some substance: a few words with a number or an address word, not "ok siap".
+fn looks_like_address(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    const ADDRESS_WORDS: [&str; 12] = [
+        "dusun", "dsn", "rt", "rw", "jl", "jalan", "jln", "gang", "gg", "blok", "desa", "no",
+    ];
+    let has_digit = lower.chars().any(|c| c.is_ascii_digit());
+    let has_word = words.iter().any(|w| ADDRESS_WORDS.contains(w));
+    words.len() >= 2 && (has_digit || has_word)
+}
+
+/// A typed answer to one of our buttons, when exactly one request is waiting for it.
+async fn typed_followup(
+    tx: &mut Tx,
+    w: &Work<'_>,
+    m: &ResidentMessage<'_>,
+) -> Result<Option<String>, StoreError> {
+    let Event::Text(text) = m.event else {
+        return Ok(None);
+    };
+    let t: String = text
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || c.is_whitespace())
+        .collect();
+    let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (wanted_state, id): (&str, &str) = match t.as_str() {
+        "sudah" | "udah" | "sdh" | "sampun" | "sudah diterima" | "sudah terima" | "diterima"
+        | "sudah sampai" | "ya sudah" | "sudah pak" | "sudah bu" => ("diantar", "rcv:ya"),
+        "belum" | "blm" | "dereng" | "belum diterima" | "belum sampai" | "belum pak"
+        | "belum bu" => ("diantar", "rcv:belum"),
+        "antar" | "diantar" | "antar ke rumah" | "antar saja" | "diantar saja" => {
+            ("siap_antar", "dlv:antar")
+        }
+        "ambil" | "diambil" | "ambil sendiri" | "ambil di kantor" | "saya ambil" => {
+            ("siap_antar", "dlv:ambil")
+        }
+        "1" | "2" | "3" | "4" | "5" => ("selesai", ""),
+        _ => return Ok(None),
+    };
+    let since = Timestamp::from(w.now.as_datetime() - chrono::Duration::days(14));
+    let requests = tx
+        .resident_requests(&w.village.id, m.resident_id, since)
+        .await?;
+    let matching: Vec<_> = requests
+        .iter()
+        .filter(|r| r.state == wanted_state)
+        .collect();
+    let [only] = matching.as_slice() else {
+        return Ok(None);
+    };
+    if wanted_state == "selesai" {
+        // A rating only for the latest closed request that has none yet.
+        let Some(req) = tx.request_by_code(&w.village.id, &only.ticket_code).await? else {
+            return Ok(None);
+        };
+        if req.rating.is_some() {
+            return Ok(None);
+        }
+        return Ok(Some(format!("rate:{t}:{}", only.ticket_code)));
+    }
+    Ok(Some(format!("{id}:{}", only.ticket_code)))
 }

@@ -31,6 +31,8 @@ pub struct ChatMessage {
     pub at: Timestamp,
     /// Delivery status of an outbound message.
     pub status: Option<String>,
+    /// Part of a complaint (its text, our answers about it): only for the Kades and Sekdes.
+    pub about_complaint: bool,
 }
 
 /// A complaint in the list.
@@ -95,8 +97,13 @@ impl Store {
         let mut tx = self.begin().await?;
         let mut messages = on_conn!(&mut tx, |c| {
             let inbound = sqlx::query(
-                "select kind, body, received_at from inbound_message
-                 where village_id = $1 and resident_id = $2 order by id desc limit $3",
+                "select i.kind, i.body, i.received_at,
+                        case when i.body like '%ADU-%' or exists (
+                            select 1 from complaint k where k.village_id = i.village_id
+                              and k.resident_id = i.resident_id and k.body = i.body)
+                        then 1 else 0 end as about_complaint
+                 from inbound_message i
+                 where i.village_id = $1 and i.resident_id = $2 order by i.id desc limit $3",
             )
             .bind(village_id)
             .bind(resident_id)
@@ -104,7 +111,10 @@ impl Store {
             .fetch_all(&mut *c)
             .await?;
             let outbound = sqlx::query(
-                "select kind, body_json, created_at, status from outbound_message
+                "select kind, body_json, created_at, status,
+                        case when about_complaint_id is not null or body_json like '%ADU-%'
+                        then 1 else 0 end as about_complaint
+                 from outbound_message
                  where village_id = $1 and resident_id = $2 and kind <> 'mark_read'
                  order by id desc limit $3",
             )
@@ -121,6 +131,7 @@ impl Store {
                     body: r.try_get("body")?,
                     at: r.try_get("received_at")?,
                     status: None,
+                    about_complaint: r.try_get::<i32, _>("about_complaint")? == 1,
                 });
             }
             for r in &outbound {
@@ -130,6 +141,7 @@ impl Store {
                     body: r.try_get("body_json")?,
                     at: r.try_get("created_at")?,
                     status: r.try_get("status")?,
+                    about_complaint: r.try_get::<i32, _>("about_complaint")? == 1,
                 });
             }
             all

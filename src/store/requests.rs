@@ -54,6 +54,7 @@ pub struct HistoryRow {
     pub from_state: Option<String>,
     pub to_state: String,
     pub actor_kind: String,
+    pub actor_id: Option<i64>,
     pub reason: Option<String>,
     pub created_at: Timestamp,
 }
@@ -268,7 +269,7 @@ impl Tx {
     pub async fn request_history(&mut self, request_id: i64) -> Result<Vec<HistoryRow>> {
         let rows = on_conn!(self, |c| {
             let rows = sqlx::query(
-                "select from_state, to_state, actor_kind, reason, created_at
+                "select from_state, to_state, actor_kind, actor_id, reason, created_at
                  from request_status_history where request_id = $1 order by id",
             )
             .bind(request_id)
@@ -280,6 +281,7 @@ impl Tx {
                         from_state: r.try_get("from_state")?,
                         to_state: r.try_get("to_state")?,
                         actor_kind: r.try_get("actor_kind")?,
+                        actor_id: r.try_get("actor_id")?,
                         reason: r.try_get("reason")?,
                         created_at: r.try_get("created_at")?,
                     })

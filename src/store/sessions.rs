@@ -59,27 +59,38 @@ impl Store {
         Ok(rows)
     }
 
-    /// Record a failed login; after `max_failures` in a row the officer is locked until
-    /// `lock_until`. Returns the number of failures in a row.
-    pub async fn record_login_failure(
+    /// Take one login attempt for the officer before the password is checked, atomically, so
+    /// that parallel guesses cannot run past the limit. An expired lock starts the count again.
+    /// The attempt that reaches `max_failures` locks the account until `lock_until` (a correct
+    /// password on it still logs in, resetting the count). `None` while locked.
+    pub async fn reserve_login_attempt(
         &self,
         officer_id: i64,
         max_failures: i64,
         lock_until: Timestamp,
-    ) -> Result<i64> {
+        now: Timestamp,
+    ) -> Result<Option<i64>> {
         let mut tx = self.begin().await?;
         let failures = on_conn!(&mut tx, |c| sqlx::query(
-            "update officer set failed_logins = failed_logins + 1,
-                 locked_until = case when failed_logins + 1 >= $2 then $3 else locked_until end
-             where id = $1 returning failed_logins"
+            "update officer set
+                 failed_logins = case when locked_until is not null and locked_until <= $2
+                                      then 1 else failed_logins + 1 end,
+                 locked_until = case
+                     when (case when locked_until is not null and locked_until <= $2
+                                then 1 else failed_logins + 1 end) >= $3 then $4
+                     when locked_until is not null and locked_until <= $2 then null
+                     else locked_until end
+             where id = $1 and (locked_until is null or locked_until <= $2)
+             returning failed_logins"
         )
         .bind(officer_id)
+        .bind(now)
         .bind(max_failures as i32)
         .bind(lock_until)
-        .fetch_one(c)
+        .fetch_optional(c)
         .await?
-        .try_get::<i32, _>("failed_logins")
-        .map(i64::from)?);
+        .map(|r| r.try_get::<i32, _>("failed_logins").map(i64::from))
+        .transpose()?);
         tx.commit().await?;
         Ok(failures)
     }

@@ -441,8 +441,9 @@ impl Tx {
         Ok(id)
     }
 
-    /// The courier handed the letter over: the latest delivery of the request is delivered.
-    /// Returns false when there is no open delivery.
+    /// The courier handed the letter over: the latest delivery of the request is delivered (a
+    /// proof photo is kept even when it comes after). Returns true only the first time, so the
+    /// resident is asked to confirm once.
     pub async fn mark_delivered(
         &mut self,
         village_id: &str,
@@ -450,15 +451,28 @@ impl Tx {
         proof_attachment_id: Option<i64>,
         now: Timestamp,
     ) -> Result<bool> {
+        if proof_attachment_id.is_some() {
+            on_conn!(self, |c| {
+                sqlx::query(
+                "update delivery set proof_attachment_id = $3
+                 where id = (select max(id) from delivery where village_id = $1 and request_id = $2)"
+            )
+            .bind(village_id)
+            .bind(request_id)
+            .bind(proof_attachment_id)
+            .execute(c)
+            .await?
+            .rows_affected()
+            });
+        }
         let n = on_conn!(self, |c| sqlx::query(
-            "update delivery set delivered_at = coalesce(delivered_at, $3),
-                 proof_attachment_id = coalesce($4, proof_attachment_id)
-             where id = (select max(id) from delivery where village_id = $1 and request_id = $2)"
+            "update delivery set delivered_at = $3
+             where id = (select max(id) from delivery where village_id = $1 and request_id = $2)
+               and delivered_at is null"
         )
         .bind(village_id)
         .bind(request_id)
         .bind(now)
-        .bind(proof_attachment_id)
         .execute(c)
         .await?
         .rows_affected());
@@ -644,7 +658,7 @@ impl Tx {
             "update complaint set state = $3, handled_by = $4,
                  response = coalesce($5, response), updated_at = $6,
                  closed_at = case when $7 then $6 else closed_at end
-             where village_id = $1 and id = $2"
+             where village_id = $1 and id = $2 and state <> 'selesai'"
         )
         .bind(village_id)
         .bind(id)

@@ -67,16 +67,33 @@ pub(crate) async fn officer_with_password(
 
 /// Log in through the login form; returns the response of the POST.
 pub(crate) async fn try_login(app: &TestApp, login: &str, password: &str) -> reqwest::Response {
+    try_login_at(app.url(""), login.to_string(), password.to_string()).await
+}
+
+/// [`try_login`] against the server at `base`, owning its arguments (for spawned tasks).
+pub(crate) async fn try_login_at(
+    base: String,
+    login: String,
+    password: String,
+) -> reqwest::Response {
     let client = client();
-    let page = client.get(app.url("/dasbor/masuk")).send().await.unwrap();
+    let page = client
+        .get(format!("{base}/dasbor/masuk"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let csrf_cookie = set_cookie(&page, "kentongan_csrf").expect("login csrf cookie");
     let html = page.text().await.unwrap();
     let csrf = csrf_in(&html);
     client
-        .post(app.url("/dasbor/masuk"))
+        .post(format!("{base}/dasbor/masuk"))
         .header(COOKIE, format!("kentongan_csrf={csrf_cookie}"))
-        .form(&[("login", login), ("password", password), ("csrf", &csrf)])
+        .form(&[
+            ("login", login.as_str()),
+            ("password", password.as_str()),
+            ("csrf", &csrf),
+        ])
         .send()
         .await
         .unwrap()
@@ -225,9 +242,22 @@ both_backends! {
         // Locked: even the right password is refused now.
         let locked = try_login(&app, "6281300000001", PASSWORD).await;
         assert_eq!(locked.status(), StatusCode::UNAUTHORIZED);
-        assert!(locked.text().await.unwrap().contains("Terlalu banyak percobaan"));
-        // Unknown numbers and officers without a password get nowhere.
-        assert_eq!(try_login(&app, "6281399999999", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+        assert!(locked.text().await.unwrap().contains("dikunci 15 menit"));
+        // Parallel guesses cannot run past the limit: on a fresh account, of ten wrong
+        // passwords sent at once at most five are checked; the right one after them is refused.
+        officer_with_password(&app, "kaliploso", "Ani", "6281300000006", &["operator"]).await;
+        let base = app.url("");
+        let guesses = (0..10).map(|_| {
+            try_login_at(base.clone(), "6281300000006".into(), "tebakan-salah".into())
+        });
+        for r in futures_util_join(guesses).await {
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(try_login(&app, "6281300000006", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+        // Unknown numbers and officers without a password get nowhere, with the same answer.
+        let unknown = try_login(&app, "6281399999999", PASSWORD).await;
+        assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+        assert!(unknown.text().await.unwrap().contains("kata sandi salah"));
         app.store.add_officer("kaliploso", "Tanpa Sandi", "6281300000005", &["operator"]).await.unwrap();
         assert_eq!(try_login(&app, "6281300000005", "").await.status(), StatusCode::UNAUTHORIZED);
     }
@@ -402,6 +432,14 @@ mod pages {
             let (_, page) = sekdes.get("/dasbor/aduan/ADU-KLP-0001").await;
             assert!(page.contains("Selesai"), "{page}");
             assert!(!page.contains("Tutup aduan"), "{page}");
+            // An operator reading the same resident's request does not see the complaint.
+            submit_kehilangan(&resident).await;
+            let operator = Dash::login_new(&app, "kaliploso", "Sari", "6281300000001", &["operator"]).await;
+            let (_, page) = operator.get("/dasbor/permohonan/KLP-0001").await;
+            assert!(page.contains("mau buat surat kehilangan"), "{page}");
+            assert!(!page.contains("lambat sekali"), "{page}");
+            assert!(!page.contains("segera kami perbaiki"), "{page}");
+            assert!(!page.contains("ADU-KLP-0001"), "{page}");
         }
 
         async fn attachments_are_served_only_to_the_villages_logged_in_officers(app) {
@@ -451,6 +489,28 @@ mod pages {
             assert_eq!(r.bytes().await.unwrap().as_ref(), b"\xFF\xD8\xFFfake-jpeg");
             let (_, page) = dash.get("/dasbor/permohonan/KLP-0001").await;
             assert!(page.contains(&format!("src=\"/dasbor/lampiran/{id}\"")), "{page}");
+            // A courier who does not carry this letter may not open its KTP photo.
+            let kurir = Dash::login_new(&app, "kaliploso", "Budi", "6281300000004", &["kurir"]).await;
+            assert_eq!(kurir.get(&url).await.0, StatusCode::FORBIDDEN);
+            let audit = app.store.audit_of("kaliploso", "KLP-0001").await.unwrap();
+            assert!(audit.iter().any(|(_, action)| action == "lihat_lampiran"), "{audit:?}");
         }
     }
+}
+
+/// Await all the futures concurrently.
+async fn futures_util_join<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let mut set = tokio::task::JoinSet::new();
+    for f in futures {
+        set.spawn(f);
+    }
+    let mut out = Vec::new();
+    while let Some(r) = set.join_next().await {
+        out.push(r.expect("task"));
+    }
+    out
 }

@@ -404,3 +404,75 @@ both_backends! {
         assert!(!as_resident.contains("KLP-0001"), "{as_resident}");
     }
 }
+
+both_backends! {
+    async fn quoting_a_notice_with_a_bare_command_acts_on_that_request(app) {
+        staff(&app).await;
+        let mock = GraphMock::start().await;
+        let worker = crate::outbox::worker(&app.store, &mock, crate::outbox::settings());
+        let resident = Resident::new(&app, "6281230000120");
+        let operator = Resident::new(&app, OPERATOR);
+        submit_kehilangan(&resident).await;
+        while worker.run_once().await.unwrap() > 0 {}
+        let rows = app.store.outbound_sent_for("kaliploso", OPERATOR).await.unwrap();
+        let notice = rows
+            .iter()
+            .find(|(_, body, _)| body.contains("Permohonan baru KLP-0001"))
+            .and_then(|(_, _, wamid)| wamid.clone())
+            .expect("notice sent");
+        let before = resident.outbound().await.len();
+        let answer = said(&operator.send(quote("ambil", &notice)).await);
+        assert!(answer.contains("Anda pegang"), "{answer}");
+        assert_eq!(state_of(&app, "KLP-0001").await, "diperiksa");
+        let told = resident.outbound().await;
+        assert!(!said(&told[before..]).contains("ambil"), "the command is not relayed: {told:?}");
+    }
+
+    async fn a_document_request_does_not_swallow_complaints_status_checks_or_small_talk_as_address(app) {
+        staff(&app).await;
+        let resident = Resident::new(&app, "6281230000121");
+        let operator = Resident::new(&app, OPERATOR);
+        let kades = Resident::new(&app, KADES);
+        let kurir = Resident::new(&app, KURIR);
+        submit_kehilangan(&resident).await;
+        operator.text("kurang KLP-0001 foto KTP belum jelas").await;
+        // A status check and a complaint go to the bot, not to the operator.
+        let status = said(&resident.text("cek KLP-0001").await);
+        assert!(status.contains("Perlu kelengkapan dokumen"), "{status}");
+        let filed = said(&resident.text("saya mau komplain petugas desa tidak sopan").await);
+        assert!(filed.contains("ADU-KLP-0001"), "{filed}");
+        assert!(!said(&operator.outbound().await).contains("tidak sopan"));
+        // The photo that was asked for ends the relay: the bot answers the resident again.
+        resident.photo("media-ktp-baru").await;
+        assert_eq!(state_of(&app, "KLP-0001").await, "diperiksa");
+        assert!(!resident.text("halo").await.is_empty());
+        // Through to delivery; "oke" after choosing home delivery is not an address.
+        operator.text("proses KLP-0001").await;
+        operator.text("siap KLP-0001").await;
+        kades.text("setuju KLP-0001").await;
+        resident.tap("dlv:antar:KLP-0001", "Antar ke rumah").await;
+        let ok = said(&resident.text("oke siap, makasih pak").await);
+        assert!(!ok.contains("alamat pengantaran"), "{ok}");
+        let saved = said(&resident.text("Dusun Krajan RT 02 RW 01").await);
+        assert!(saved.contains("alamat pengantaran"), "{saved}");
+        // A courier cannot see another letter's attachments; delivering twice asks once.
+        assert!(said(&kurir.text("lampiran KLP-0001").await).contains("hanya untuk"));
+        operator.text("antar KLP-0001 Budi").await;
+        kurir.text("terkirim KLP-0001").await;
+        let again = said(&kurir.text("terkirim KLP-0001").await);
+        assert!(again.contains("sudah tercatat terkirim"), "{again}");
+        let asks = resident
+            .outbound()
+            .await
+            .iter()
+            .filter(|(_, b)| b["body"].as_str().unwrap_or("").contains("Apakah sudah Bapak/Ibu terima"))
+            .count();
+        assert_eq!(asks, 1);
+        // Typed answers work like the buttons (outside the 24-hour window only text arrives).
+        resident.text("sudah").await;
+        assert_eq!(state_of(&app, "KLP-0001").await, "selesai");
+        let thanks = said(&resident.text("5").await);
+        assert!(thanks.contains("5/5"), "{thanks}");
+        assert_eq!(app.store.rating_of("kaliploso", "KLP-0001").await.unwrap().0, Some(5));
+    }
+}
