@@ -83,7 +83,7 @@ async fn queue(
 ) -> Result<Response, DashError> {
     let village = officer.village_id().to_string();
     let now = Timestamp::now();
-    let items = state.store().queue_items(&village, 1000).await?;
+    let items = state.store().queue_items(&village, 5000).await?;
     let catalogue = state.conversation().catalogue();
     let title = |code: &str| {
         catalogue
