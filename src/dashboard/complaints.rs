@@ -12,10 +12,8 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::domain::ticket::TicketCode;
 use crate::officers::command::Command;
-use crate::officers::desk;
-use crate::officers::work::Work;
 use crate::outbound::OutboundBody;
-use crate::store::{Audit, SenderOfficer, Timestamp};
+use crate::store::{Audit, Timestamp};
 
 use super::requests::{AttachmentLink, Bubble};
 use super::{render, Chrome, DashError, Officer};
@@ -246,27 +244,7 @@ async fn act(
             )))
         }
     };
-    let village = state
-        .villages()
-        .iter()
-        .find(|v| v.id == officer.village_id())
-        .ok_or_else(|| DashError::NotFound("Desa".into()))?;
-    let w = Work {
-        village,
-        catalogue: state.conversation().catalogue(),
-        settings: &state.settings().officers,
-        now: Timestamp::now(),
-    };
-    let acting = SenderOfficer {
-        id: officer.id(),
-        name: officer.session.name.clone(),
-        roles: officer.session.roles.clone(),
-    };
-    let mut tx = state.store().begin().await?;
-    let said = desk::perform(&mut tx, &w, &acting, cmd).await?;
-    tx.commit().await?;
-    state.wake_outbox();
-    let message: String = said.join(" ").chars().take(400).collect();
+    let message = super::requests::perform(&state, &officer, cmd).await?;
     Ok(Redirect::to(&format!(
         "/dasbor/aduan/{code}?pesan={}",
         super::requests::urlencode(&message)

@@ -611,7 +611,19 @@ async fn act(
             )))
         }
     };
-    let w = work(&state, &officer)?;
+    let message = perform(&state, &officer, cmd).await?;
+    let target = format!("/dasbor/permohonan/{}?pesan={}", code, urlencode(&message));
+    Ok(Redirect::to(&target).into_response())
+}
+
+/// Carry out a command for the logged-in officer exactly as from WhatsApp, in its own
+/// transaction; returns what they would have been told, short enough for a page notice.
+pub(super) async fn perform(
+    state: &AppState,
+    officer: &Officer,
+    cmd: Command,
+) -> Result<String, DashError> {
+    let w = work(state, officer)?;
     let acting = SenderOfficer {
         id: officer.id(),
         name: officer.session.name.clone(),
@@ -621,9 +633,7 @@ async fn act(
     let said = desk::perform(&mut tx, &w, &acting, cmd).await?;
     tx.commit().await?;
     state.wake_outbox();
-    let message: String = said.join(" ").chars().take(400).collect();
-    let target = format!("/dasbor/permohonan/{}?pesan={}", code, urlencode(&message));
-    Ok(Redirect::to(&target).into_response())
+    Ok(said.join(" ").chars().take(400).collect())
 }
 
 pub(crate) fn urlencode(s: &str) -> String {
