@@ -1,5 +1,7 @@
 //! Load generator: sends N signed, unique text-message webhooks at concurrency C to a running
-//! Kentongan server and prints throughput and acknowledgement latency percentiles.
+//! Kentongan server and prints throughput and acknowledgement latency percentiles; with
+//! `--server-pid` also the server's peak memory and how the machine's CPU was shared between the
+//! server, the load generator and the rest (the database, when it runs on the same machine).
 //!
 //! ```sh
 //! WHATSAPP_APP_SECRET=bench cargo run --release &          # the server
@@ -160,6 +162,77 @@ fn rss_kib(pid: u32, field: &str) -> Option<u64> {
         .ok()
 }
 
+/// CPU time (user + system, in clock ticks) a process has used so far.
+fn process_ticks(pid: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may contain spaces: count fields after it.
+    let rest = stat.get(stat.rfind(')')? + 1..)?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// The machine's CPU time so far: (all ticks, idle ticks, number of CPUs), from /proc/stat.
+fn machine_ticks() -> Option<(u64, u64, usize)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let values: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        // user nice system idle iowait irq softirq steal (guest time is counted in user).
+        .take(8)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let cpus = stat
+        .lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+        .count();
+    // idle + iowait
+    let idle = values.get(3)? + values.get(4).copied().unwrap_or(0);
+    Some((values.iter().sum(), idle, cpus.max(1)))
+}
+
+/// Where the machine's CPU went during the run, in cores busy on average. Approximate: the
+/// kernel counts both in clock ticks, and on a virtual machine the two need not agree exactly.
+struct CpuSample {
+    machine: Option<(u64, u64, usize)>,
+    server: Option<u64>,
+    loadgen: Option<u64>,
+}
+
+impl CpuSample {
+    fn take(server_pid: Option<u32>) -> Self {
+        Self {
+            machine: machine_ticks(),
+            server: server_pid.and_then(|p| process_ticks(&p.to_string())),
+            loadgen: process_ticks("self"),
+        }
+    }
+
+    fn report(&self, end: &CpuSample, messages: usize, elapsed: Duration) -> Option<String> {
+        let ((t0, i0, cpus), (t1, i1, _)) = (self.machine?, end.machine?);
+        let per_core = (t1.checked_sub(t0)? as f64 / cpus as f64).max(1.0);
+        let cores = |a: Option<u64>, b: Option<u64>| -> Option<f64> {
+            Some(b?.checked_sub(a?)? as f64 / per_core)
+        };
+        let busy = (t1 - t0).saturating_sub(i1.saturating_sub(i0)) as f64 / per_core;
+        let server = cores(self.server, end.server);
+        let loadgen = cores(self.loadgen, end.loadgen).unwrap_or(0.0);
+        let mut text = format!(
+            "CPU, cores busy on average (of {cpus}): all {busy:.2}, load generator {loadgen:.2}"
+        );
+        if let Some(server) = server {
+            text.push_str(&format!(
+                ", server {server:.2}, the rest (database, system) {:.2}; server CPU per acknowledged message {:.3} ms",
+                (busy - server - loadgen).max(0.0),
+                server * elapsed.as_secs_f64() * 1e3 / messages.max(1) as f64
+            ));
+        }
+        Some(text)
+    }
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -216,6 +289,7 @@ async fn main() {
         String,
         Instant,
     >::new()));
+    let cpu_start = CpuSample::take(args.server_pid);
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.max_seconds);
     let workers: Vec<_> = (0..args.concurrency)
@@ -275,6 +349,7 @@ async fn main() {
         latencies.extend(w.await.unwrap_or_default());
     }
     let elapsed = started.elapsed();
+    let cpu_end = CpuSample::take(args.server_pid);
     done.store(true, Ordering::Relaxed);
     latencies.sort();
     let ok = latencies.len();
@@ -344,6 +419,9 @@ async fn main() {
             percentile(&to_reply, 99.0).as_secs_f64() * 1e3,
             to_reply.last().copied().unwrap_or_default().as_secs_f64() * 1e3
         );
+    }
+    if let Some(cpu) = cpu_start.report(&cpu_end, ok, elapsed) {
+        println!("{cpu}");
     }
     if let Some(pid) = args.server_pid {
         println!(

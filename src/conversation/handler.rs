@@ -41,6 +41,9 @@ pub struct Inbound<'a> {
     /// Where replies go: the wa_id, else the business-scoped id.
     pub recipient: &'a str,
     pub message: &'a Message,
+    /// The resident was first stored by this transaction (their first message): they have no
+    /// conversation yet, so it is created without looking for it first.
+    pub new_resident: bool,
 }
 
 impl ConversationService {
@@ -99,7 +102,12 @@ impl ConversationService {
         };
         let event = event_of(inbound.message, inbound.inbound_id);
         let row = tx
-            .lock_conversation(inbound.village_id, inbound.resident_id, now)
+            .lock_conversation(
+                inbound.village_id,
+                inbound.resident_id,
+                now,
+                inbound.new_resident,
+            )
             .await?;
         let work = Work {
             village,
@@ -239,18 +247,18 @@ impl ConversationService {
             self.perform(tx, inbound, village, &ctx, action, &mut replies, now)
                 .await?;
         }
-        tx.enqueue_many(
+        let state = serde_json::to_string(&next)
+            .map_err(|e| StoreError::Setup(format!("conversation state not serialisable: {e}")))?;
+        // The replies and the new state together (one statement on PostgreSQL).
+        tx.save_conversation_with_replies(
             inbound.village_id,
-            Some(inbound.resident_id),
+            inbound.resident_id,
             inbound.recipient,
             &replies.0,
+            &state,
             now,
         )
         .await?;
-        let state = serde_json::to_string(&next)
-            .map_err(|e| StoreError::Setup(format!("conversation state not serialisable: {e}")))?;
-        tx.save_conversation(inbound.village_id, inbound.resident_id, &state, now)
-            .await?;
         Ok(())
     }
 

@@ -187,6 +187,17 @@ pub struct NewInbound<'a> {
     pub handled_at: Option<Timestamp>,
 }
 
+/// What [`Tx::store_inbound`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredInbound {
+    /// The sender's resident row, when Meta said who sent the message.
+    pub resident_id: Option<i64>,
+    /// The resident row was inserted by this transaction (their first message).
+    pub new_resident: bool,
+    /// The message's id when it is new; `None` for a redelivery.
+    pub inbound_id: Option<i64>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewStatusEvent<'a> {
     pub village_id: &'a str,
@@ -530,6 +541,97 @@ impl Store {
     }
 }
 
+/// The refresh of a known resident, keyed on `$2` (`wa_id` or `user_id`). Profile fields only
+/// move forward: an older, redelivered message must not overwrite a newer name, hence the
+/// comparison with last_inbound_at. The other key (`$6`) is attached when the message brought
+/// one and no other resident of the village has it.
+macro_rules! refresh_resident_sql {
+    ($key:literal, $other:literal) => {
+        concat!(
+            "update resident set
+                 profile_name = case when $3 >= last_inbound_at then coalesce($4, profile_name) else coalesce(profile_name, $4) end,
+                 username = case when $3 >= last_inbound_at then coalesce($5, username) else coalesce(username, $5) end,
+                 last_inbound_at = case when $3 > last_inbound_at then $3 else last_inbound_at end,
+                 updated_at = $3,
+                 ", $other, " = coalesce(", $other, ", case when not exists (
+                     select 1 from resident other
+                     where other.village_id = $1 and other.", $other, " = $6) then $6 end)
+             where village_id = $1 and ", $key, " = $2 returning id"
+        )
+    };
+}
+
+/// PostgreSQL only: [`refresh_resident_sql`] and the message insert in one statement. The insert
+/// takes its resident from the update's result, so when no resident has the key nothing is
+/// inserted and `resident_id` is null (the caller then takes the two-step path).
+macro_rules! refresh_and_insert_sql {
+    ($key:literal, $other:literal) => {
+        concat!(
+            "with r as (",
+            refresh_resident_sql!($key, $other),
+            "), ",
+            insert_inbound_from_r_sql!(),
+            ", i as (select null::bigint as id)",
+            resident_and_message_ids_sql!()
+        )
+    };
+}
+
+/// PostgreSQL only, for a sender with one key (`$6` is null) whom [`refresh_and_insert_sql`]
+/// did not find: the resident inserted as [`Tx::upsert_resident`] does, and the message, in one
+/// statement. A concurrent first message of the same new resident makes the resident insert do
+/// nothing: `resident_id` is then null (the caller then takes the two-step path).
+macro_rules! insert_resident_and_insert_sql {
+    ($key:literal, $other:literal) => {
+        concat!(
+            "with i as (
+                 insert into resident (village_id, ",
+            $key,
+            ", ",
+            $other,
+            ", username, profile_name, first_seen_at, last_inbound_at, updated_at)
+                 values ($1, $2, $6, $5, $4, $3, $3, $3)
+                 on conflict do nothing returning id),
+             r as (select id from i), ",
+            insert_inbound_from_r_sql!(),
+            resident_and_message_ids_sql!()
+        )
+    };
+}
+
+/// The message insert of the statements above: its resident is the row of `r`, if any.
+macro_rules! insert_inbound_from_r_sql {
+    () => {
+        "m as (
+             insert into inbound_message (village_id, wamid, resident_id, kind, body, reply_id,
+                 media_id, media_mime, media_sha256, context_wamid, forwarded, latitude,
+                 longitude, raw_json, sent_at, received_at, handled_at)
+             select $1, $7, r.id, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                 $20, $21
+             from r
+             on conflict (village_id, wamid) do nothing returning id)"
+    };
+}
+
+macro_rules! resident_and_message_ids_sql {
+    () => {
+        "
+         select (select id from r) as resident_id, (select id from i) is not null as new_resident,
+             (select id from m) as inbound_id"
+    };
+}
+
+const REFRESH_BY_WA_ID: &str = refresh_resident_sql!("wa_id", "user_id");
+const REFRESH_BY_USER_ID: &str = refresh_resident_sql!("user_id", "wa_id");
+const REFRESH_BY_WA_ID_AND_INSERT: &str = refresh_and_insert_sql!("wa_id", "user_id");
+const REFRESH_BY_USER_ID_AND_INSERT: &str = refresh_and_insert_sql!("user_id", "wa_id");
+const INSERT_BY_WA_ID_AND_INSERT: &str = insert_resident_and_insert_sql!("wa_id", "user_id");
+const INSERT_BY_USER_ID_AND_INSERT: &str = insert_resident_and_insert_sql!("user_id", "wa_id");
+
+fn no_sender_key() -> StoreError {
+    StoreError::Setup("a resident needs a wa_id or a business-scoped user id".into())
+}
+
 impl Tx {
     /// Mark a point to roll back to without losing the rest of the transaction.
     pub async fn savepoint(&mut self) -> Result<()> {
@@ -589,16 +691,26 @@ impl Tx {
     /// inbound time. Keyed on wa_id when present, else on the business-scoped id; a resident
     /// first seen by one key and later with both is linked rather than duplicated.
     pub async fn upsert_resident(&mut self, r: &ResidentUpsert<'_>) -> Result<i64> {
+        Ok(self.upsert_resident_after(r, false).await?.0)
+    }
+
+    /// [`Tx::upsert_resident`], skipping the refresh by the sender's first key (`wa_id`, else
+    /// `user_id`) when `key_refreshed` says this transaction just tried it and found no row.
+    /// Also says whether the resident was inserted by this call.
+    async fn upsert_resident_after(
+        &mut self,
+        r: &ResidentUpsert<'_>,
+        key_refreshed: bool,
+    ) -> Result<(i64, bool)> {
         if r.sender.wa_id.is_none() && r.sender.user_id.is_none() {
-            return Err(StoreError::Setup(
-                "a resident needs a wa_id or a business-scoped user id".into(),
-            ));
+            return Err(no_sender_key());
         }
         // Two attempts: a concurrent first message from the same new resident can win the
         // insert between our update and our insert; the second round then finds its row.
-        for _ in 0..2 {
-            if let Some(id) = self.refresh_resident(r).await? {
-                return Ok(id);
+        for attempt in 0..2 {
+            let skip_key = key_refreshed && attempt == 0;
+            if let Some(id) = self.refresh_resident(r, skip_key).await? {
+                return Ok((id, false));
             }
             let inserted = on_conn!(self, |c| sqlx::query(
                 "insert into resident (village_id, wa_id, user_id, username, profile_name,
@@ -617,7 +729,7 @@ impl Tx {
             .map(|row| row.try_get::<i64, _>("id"))
             .transpose()?);
             if let Some(id) = inserted {
-                return Ok(id);
+                return Ok((id, true));
             }
         }
         Err(StoreError::Setup(
@@ -625,22 +737,16 @@ impl Tx {
         ))
     }
 
-    async fn refresh_resident(&mut self, r: &ResidentUpsert<'_>) -> Result<Option<i64>> {
-        // Profile fields only move forward: an older, redelivered message must not overwrite a
-        // newer name, hence the comparison with last_inbound_at.
-        const SET: &str = "profile_name = case when $3 >= last_inbound_at then coalesce($4, profile_name) else coalesce(profile_name, $4) end,
-                 username = case when $3 >= last_inbound_at then coalesce($5, username) else coalesce(username, $5) end,
-                 last_inbound_at = case when $3 > last_inbound_at then $3 else last_inbound_at end,
-                 updated_at = $3";
-        if let Some(wa_id) = r.sender.wa_id.as_deref() {
-            let sql = format!(
-                "update resident set {SET},
-                     user_id = coalesce(user_id, case when not exists (
-                         select 1 from resident other
-                         where other.village_id = $1 and other.user_id = $6) then $6 end)
-                 where village_id = $1 and wa_id = $2 returning id"
-            );
-            let id = on_conn!(self, |c| sqlx::query(&sql)
+    /// Refresh the resident by wa_id, else by business-scoped id (`skip_key`: not by the first
+    /// of those the sender has, already tried).
+    async fn refresh_resident(
+        &mut self,
+        r: &ResidentUpsert<'_>,
+        skip_key: bool,
+    ) -> Result<Option<i64>> {
+        let skip_user_id = skip_key && r.sender.wa_id.is_none();
+        if let Some(wa_id) = r.sender.wa_id.as_deref().filter(|_| !skip_key) {
+            let id = on_conn!(self, |c| sqlx::query(REFRESH_BY_WA_ID)
                 .bind(r.village_id)
                 .bind(wa_id)
                 .bind(r.seen_at)
@@ -655,16 +761,8 @@ impl Tx {
                 return Ok(id);
             }
         }
-        if let Some(user_id) = r.sender.user_id.as_deref() {
-            // Known only by BSUID so far: attach the wa_id if this message brought one.
-            let sql = format!(
-                "update resident set {SET},
-                     wa_id = coalesce(wa_id, case when not exists (
-                         select 1 from resident other
-                         where other.village_id = $1 and other.wa_id = $6) then $6 end)
-                 where village_id = $1 and user_id = $2 returning id"
-            );
-            let id = on_conn!(self, |c| sqlx::query(&sql)
+        if let Some(user_id) = r.sender.user_id.as_deref().filter(|_| !skip_user_id) {
+            let id = on_conn!(self, |c| sqlx::query(REFRESH_BY_USER_ID)
                 .bind(r.village_id)
                 .bind(user_id)
                 .bind(r.seen_at)
@@ -678,6 +776,126 @@ impl Tx {
             return Ok(id);
         }
         Ok(None)
+    }
+
+    /// Refresh the sender (see [`Tx::upsert_resident`]) and store their message (see
+    /// [`Tx::insert_inbound`]; `m.resident_id` is ignored and replaced by the sender's id).
+    ///
+    /// The webhook's hot path: on PostgreSQL a known resident is refreshed and the message
+    /// inserted in one statement (one round trip instead of two), and a new resident with a
+    /// single key is inserted with the message in a second one (two instead of three); anything
+    /// else (a sender with both keys not found by wa_id, a lost race with a concurrent first
+    /// message, SQLite) continues with the remaining steps of the two-step path. Either way the
+    /// same rows are written with the same values.
+    pub async fn store_inbound(
+        &mut self,
+        resident: Option<&ResidentUpsert<'_>>,
+        m: &NewInbound<'_>,
+    ) -> Result<StoredInbound> {
+        let Some(r) = resident else {
+            let inbound_id = self
+                .insert_inbound(&NewInbound {
+                    resident_id: None,
+                    ..m.clone()
+                })
+                .await?;
+            return Ok(StoredInbound {
+                resident_id: None,
+                new_resident: false,
+                inbound_id,
+            });
+        };
+        let mut key_refreshed = false;
+        if let Tx::Postgres(_) = self {
+            // A known resident: refreshed by the key Meta sent, and the message, in one
+            // statement. Not found, and only one key: inserted with the message in another. (With
+            // both keys, a resident not found by wa_id may still be found by user_id: the
+            // two-step path does that.)
+            let (key, other, refresh, insert) =
+                match (r.sender.wa_id.as_deref(), r.sender.user_id.as_deref()) {
+                    (Some(wa_id), None) => (
+                        wa_id,
+                        None,
+                        REFRESH_BY_WA_ID_AND_INSERT,
+                        Some(INSERT_BY_WA_ID_AND_INSERT),
+                    ),
+                    (Some(wa_id), Some(user_id)) => {
+                        (wa_id, Some(user_id), REFRESH_BY_WA_ID_AND_INSERT, None)
+                    }
+                    (None, Some(user_id)) => (
+                        user_id,
+                        None,
+                        REFRESH_BY_USER_ID_AND_INSERT,
+                        Some(INSERT_BY_USER_ID_AND_INSERT),
+                    ),
+                    (None, None) => return Err(no_sender_key()),
+                };
+            for sql in std::iter::once(refresh).chain(insert) {
+                if let Some(stored) = self.pg_store_inbound(sql, r, key, other, m).await? {
+                    return Ok(stored);
+                }
+            }
+            key_refreshed = true;
+        }
+        let (resident_id, new_resident) = self.upsert_resident_after(r, key_refreshed).await?;
+        let inbound_id = self
+            .insert_inbound(&NewInbound {
+                resident_id: Some(resident_id),
+                ..m.clone()
+            })
+            .await?;
+        Ok(StoredInbound {
+            resident_id: Some(resident_id),
+            new_resident,
+            inbound_id,
+        })
+    }
+
+    /// Run one of the PostgreSQL statements of [`Tx::store_inbound`] (all take the same
+    /// parameters); `None` when it found or inserted no resident (nothing was written).
+    async fn pg_store_inbound(
+        &mut self,
+        sql: &'static str,
+        r: &ResidentUpsert<'_>,
+        key: &str,
+        other: Option<&str>,
+        m: &NewInbound<'_>,
+    ) -> Result<Option<StoredInbound>> {
+        let Tx::Postgres(tx) = self else {
+            return Ok(None);
+        };
+        let row = sqlx::query(sql)
+            .bind(r.village_id)
+            .bind(key)
+            .bind(r.seen_at)
+            .bind(r.profile_name)
+            .bind(r.username)
+            .bind(other)
+            .bind(m.wamid)
+            .bind(m.kind)
+            .bind(m.body)
+            .bind(m.reply_id)
+            .bind(m.media_id)
+            .bind(m.media_mime)
+            .bind(m.media_sha256)
+            .bind(m.context_wamid)
+            .bind(m.forwarded)
+            .bind(m.latitude)
+            .bind(m.longitude)
+            .bind(m.raw_json)
+            .bind(m.sent_at)
+            .bind(m.received_at)
+            .bind(m.handled_at)
+            .fetch_one(&mut **tx)
+            .await?;
+        let Some(resident_id) = row.try_get::<Option<i64>, _>("resident_id")? else {
+            return Ok(None);
+        };
+        Ok(Some(StoredInbound {
+            resident_id: Some(resident_id),
+            new_resident: row.try_get("new_resident")?,
+            inbound_id: row.try_get("inbound_id")?,
+        }))
     }
 
     /// Store an inbound message once. Returns its id when it is new, `None` when this wamid was

@@ -93,13 +93,25 @@ pub const CLOSED_STATES: &[&str] = &["selesai", "ditolak", "dibatalkan"];
 impl Tx {
     /// Read (and on Postgres lock, until commit) the resident's conversation. Creating the row
     /// first gives the lock something to hold even on first contact.
+    ///
+    /// `new_resident`: the resident was inserted by this transaction, so they cannot have a
+    /// conversation yet; it is created without looking for it first.
     pub async fn lock_conversation(
         &mut self,
         village_id: &str,
         resident_id: i64,
         now: Timestamp,
+        new_resident: bool,
     ) -> Result<ConversationRow> {
-        let created = on_conn!(self, |c| sqlx::query(
+        // A resident who has written before (most messages) has a row: one statement. Otherwise
+        // create it (a concurrent first message may have: then nothing is inserted, and the
+        // insert waits for that transaction) and read it, now locked, again.
+        if !new_resident {
+            if let Some(row) = self.read_conversation(village_id, resident_id).await? {
+                return Ok(row);
+            }
+        }
+        on_conn!(self, |c| sqlx::query(
             "insert into conversation (village_id, resident_id, state_json, updated_at)
              values ($1, $2, '', $3) on conflict do nothing"
         )
@@ -109,71 +121,52 @@ impl Tx {
         .execute(c)
         .await?
         .rows_affected());
-        let lock = match self {
-            Tx::Postgres(_) => " for update of conversation",
-            Tx::Sqlite(..) => "",
-        };
+        self.read_conversation(village_id, resident_id)
+            .await?
+            .ok_or(super::StoreError::Database(sqlx::Error::RowNotFound))
+    }
+
+    async fn read_conversation(
+        &mut self,
+        village_id: &str,
+        resident_id: i64,
+    ) -> Result<Option<ConversationRow>> {
         // The officer lookup rides along (no extra statement per message), and officers are
         // read from the table every time, so `kentongan officer …` changes apply at once.
-        let sql = format!(
-            "select conversation.state_json, resident.saved_nik, resident.saved_name,
-                 conversation.relay_officer_id, conversation.relay_request_id,
-                 conversation.relay_complaint_id, conversation.relay_until,
-                 conversation.awaiting, conversation.awaiting_request_id,
-                 conversation.awaiting_until, conversation.personal_until,
-                 officer.id as officer_id, officer.name as officer_name,
-                 officer.roles as officer_roles
-             from conversation join resident on resident.id = conversation.resident_id
-             left join officer on officer.village_id = conversation.village_id
-                 and officer.active = $3
-                 and ((resident.wa_id is not null and officer.wa_id = resident.wa_id)
-                   or (resident.user_id is not null and officer.user_id = resident.user_id))
-             where conversation.village_id = $1 and conversation.resident_id = $2{lock}"
-        );
+        macro_rules! select_conversation {
+            ($lock:literal) => {
+                concat!(
+                    "select conversation.state_json, resident.saved_nik, resident.saved_name,
+                         conversation.relay_officer_id, conversation.relay_request_id,
+                         conversation.relay_complaint_id, conversation.relay_until,
+                         conversation.awaiting, conversation.awaiting_request_id,
+                         conversation.awaiting_until, conversation.personal_until,
+                         officer.id as officer_id, officer.name as officer_name,
+                         officer.roles as officer_roles
+                     from conversation join resident on resident.id = conversation.resident_id
+                     left join officer on officer.village_id = conversation.village_id
+                         and officer.active = $3
+                         and ((resident.wa_id is not null and officer.wa_id = resident.wa_id)
+                           or (resident.user_id is not null and officer.user_id = resident.user_id))
+                     where conversation.village_id = $1 and conversation.resident_id = $2",
+                    $lock
+                )
+            };
+        }
+        let sql = match self {
+            Tx::Postgres(_) => select_conversation!(" for update of conversation"),
+            Tx::Sqlite(..) => select_conversation!(""),
+        };
         let row = on_conn!(self, |c| {
-            let r = sqlx::query(&sql)
+            let r = sqlx::query(sql)
                 .bind(village_id)
                 .bind(resident_id)
                 .bind(true)
-                .fetch_one(c)
+                .fetch_optional(c)
                 .await?;
-            let state: String = r.try_get("state_json")?;
-            let officer = match r.try_get::<Option<i64>, _>("officer_id")? {
-                Some(id) => Some(SenderOfficer {
-                    id,
-                    name: r.try_get("officer_name")?,
-                    roles: r.try_get("officer_roles")?,
-                }),
+            match r {
                 None => None,
-            };
-            let relay = match (
-                r.try_get::<Option<i64>, _>("relay_officer_id")?,
-                r.try_get::<Option<Timestamp>, _>("relay_until")?,
-            ) {
-                (Some(officer_id), Some(until)) => Some(Relay {
-                    officer_id,
-                    request_id: r.try_get("relay_request_id")?,
-                    complaint_id: r.try_get("relay_complaint_id")?,
-                    until,
-                }),
-                _ => None,
-            };
-            let awaiting = match (
-                r.try_get::<Option<String>, _>("awaiting")?,
-                r.try_get::<Option<i64>, _>("awaiting_request_id")?,
-                r.try_get::<Option<Timestamp>, _>("awaiting_until")?,
-            ) {
-                (Some(what), Some(request), Some(until)) => Some((what, request, until)),
-                _ => None,
-            };
-            ConversationRow {
-                state_json: (created == 0 && !state.is_empty()).then_some(state),
-                saved_nik: r.try_get("saved_nik")?,
-                saved_name: r.try_get("saved_name")?,
-                officer,
-                relay,
-                awaiting,
-                personal_until: r.try_get("personal_until")?,
+                Some(r) => Some(conversation_row(&r)?),
             }
         });
         Ok(row)
@@ -197,6 +190,46 @@ impl Tx {
         .execute(c)
         .await?
         .rows_affected());
+        Ok(())
+    }
+
+    /// Queue the replies to one message (as [`Tx::enqueue_many`]) and save the conversation's
+    /// new state (as [`Tx::save_conversation`]). On PostgreSQL both are one statement, the
+    /// insert in a data-modifying `with`, so that the last step of an answered message costs one
+    /// round trip instead of two; the rows written are the same.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn save_conversation_with_replies(
+        &mut self,
+        village_id: &str,
+        resident_id: i64,
+        recipient: &str,
+        replies: &[(&str, &str, String)],
+        state_json: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let sql = match self {
+            Tx::Postgres(_) if !replies.is_empty() => save_with_replies_sql(replies.len()),
+            _ => None,
+        };
+        let Some(sql) = sql else {
+            self.enqueue_many(village_id, Some(resident_id), recipient, replies, now)
+                .await?;
+            return self
+                .save_conversation(village_id, resident_id, state_json, now)
+                .await;
+        };
+        if let Tx::Postgres(tx) = self {
+            let mut q = sqlx::query(sql)
+                .bind(village_id)
+                .bind(resident_id)
+                .bind(recipient)
+                .bind(now)
+                .bind(state_json);
+            for (kind, purpose, body) in replies {
+                q = q.bind(*kind).bind(*purpose).bind(body.as_str());
+            }
+            q.execute(&mut **tx).await?;
+        }
         Ok(())
     }
 
@@ -501,6 +534,91 @@ impl Tx {
         .transpose()?);
         Ok(id)
     }
+}
+
+/// The statement of [`Tx::save_conversation_with_replies`] on PostgreSQL for `n` replies (the
+/// outbox insert is [`Tx::enqueue_many`]'s), built once per `n` so that each is a fixed string
+/// prepared once per connection. `None` past a handful (then it is two statements).
+fn save_with_replies_sql(n: usize) -> Option<&'static str> {
+    const MAX: usize = 8;
+    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        (1..=MAX)
+            .map(|n| {
+                let values: Vec<String> = (0..n)
+                    .map(|i| {
+                        let base = 6 + i * 3;
+                        format!(
+                            "($1, $2, $3, ${}, ${}, ${}, 'queued', $4, $4, $4)",
+                            base,
+                            base + 1,
+                            base + 2
+                        )
+                    })
+                    .collect();
+                format!(
+                    "with queued as (
+                         insert into outbound_message (village_id, resident_id, recipient, kind,
+                             purpose, body_json, status, next_attempt_at, created_at, updated_at)
+                         values {})
+                     update conversation set state_json = $5, updated_at = $4
+                     where village_id = $1 and resident_id = $2",
+                    values.join(", ")
+                )
+            })
+            .collect()
+    });
+    n.checked_sub(1)
+        .and_then(|i| all.get(i))
+        .map(String::as_str)
+}
+
+fn conversation_row<R: Row>(r: &R) -> Result<ConversationRow, sqlx::Error>
+where
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    i64: sqlx::Type<R::Database> + for<'d> sqlx::Decode<'d, R::Database>,
+    String: sqlx::Type<R::Database> + for<'d> sqlx::Decode<'d, R::Database>,
+    Timestamp: sqlx::Type<R::Database> + for<'d> sqlx::Decode<'d, R::Database>,
+{
+    let state: String = r.try_get("state_json")?;
+    let officer = match r.try_get::<Option<i64>, _>("officer_id")? {
+        Some(id) => Some(SenderOfficer {
+            id,
+            name: r.try_get("officer_name")?,
+            roles: r.try_get("officer_roles")?,
+        }),
+        None => None,
+    };
+    let relay = match (
+        r.try_get::<Option<i64>, _>("relay_officer_id")?,
+        r.try_get::<Option<Timestamp>, _>("relay_until")?,
+    ) {
+        (Some(officer_id), Some(until)) => Some(Relay {
+            officer_id,
+            request_id: r.try_get("relay_request_id")?,
+            complaint_id: r.try_get("relay_complaint_id")?,
+            until,
+        }),
+        _ => None,
+    };
+    let awaiting = match (
+        r.try_get::<Option<String>, _>("awaiting")?,
+        r.try_get::<Option<i64>, _>("awaiting_request_id")?,
+        r.try_get::<Option<Timestamp>, _>("awaiting_until")?,
+    ) {
+        (Some(what), Some(request), Some(until)) => Some((what, request, until)),
+        _ => None,
+    };
+    Ok(ConversationRow {
+        // A row just created holds '' until the dialogue saves a state: first contact.
+        state_json: (!state.is_empty()).then_some(state),
+        saved_nik: r.try_get("saved_nik")?,
+        saved_name: r.try_get("saved_name")?,
+        officer,
+        relay,
+        awaiting,
+        personal_until: r.try_get("personal_until")?,
+    })
 }
 
 fn request_row<R: Row>(r: &R) -> Result<RequestRow, sqlx::Error>

@@ -339,46 +339,45 @@ async fn store_message(
     let profile = contact.and_then(|c| c.profile.as_ref());
     let profile_name = profile.and_then(|p| p.name.as_deref()).map(without_nul);
     let username = profile.and_then(|p| p.username.as_deref()).map(without_nul);
-    let resident_id = if sender.wa_id.is_some() || sender.user_id.is_some() {
-        Some(
-            tx.upsert_resident(&ResidentUpsert {
-                village_id: m.village_id,
-                sender: &sender,
-                profile_name: profile_name.as_deref(),
-                username: username.as_deref(),
-                seen_at: sent_at,
-            })
-            .await?,
-        )
-    } else {
-        None
-    };
+    let resident = (sender.wa_id.is_some() || sender.user_id.is_some()).then_some(ResidentUpsert {
+        village_id: m.village_id,
+        sender: &sender,
+        profile_name: profile_name.as_deref(),
+        username: username.as_deref(),
+        seen_at: sent_at,
+    });
     let s = msg.summary();
     let body = s.body.map(without_nul);
     let media = s.media;
-    let inserted = tx
-        .insert_inbound(&NewInbound {
-            village_id: m.village_id,
-            wamid: &msg.id,
-            resident_id,
-            kind: s.kind,
-            body: body.as_deref(),
-            reply_id: s.reply_id,
-            media_id: media.and_then(|m| m.id.as_deref()),
-            media_mime: media.and_then(|m| m.mime_type.as_deref()),
-            media_sha256: media.and_then(|m| m.sha256.as_deref()),
-            context_wamid: s.context_wamid,
-            forwarded: s.forwarded,
-            latitude: s.latitude,
-            longitude: s.longitude,
-            raw_json: m.raw.get(),
-            sent_at,
-            received_at,
-            // The dialogue answers it below, in this same transaction.
-            handled_at: conversation.map(|_| received_at),
-        })
+    // The sender's row and the message together (one round trip on PostgreSQL).
+    let stored = tx
+        .store_inbound(
+            resident.as_ref(),
+            &NewInbound {
+                village_id: m.village_id,
+                wamid: &msg.id,
+                // Filled in by store_inbound with the sender's id.
+                resident_id: None,
+                kind: s.kind,
+                body: body.as_deref(),
+                reply_id: s.reply_id,
+                media_id: media.and_then(|m| m.id.as_deref()),
+                media_mime: media.and_then(|m| m.mime_type.as_deref()),
+                media_sha256: media.and_then(|m| m.sha256.as_deref()),
+                context_wamid: s.context_wamid,
+                forwarded: s.forwarded,
+                latitude: s.latitude,
+                longitude: s.longitude,
+                raw_json: m.raw.get(),
+                sent_at,
+                received_at,
+                // The dialogue answers it below, in this same transaction.
+                handled_at: conversation.map(|_| received_at),
+            },
+        )
         .await?;
-    match inserted {
+    let resident_id = stored.resident_id;
+    match stored.inbound_id {
         Some(id) => {
             tracing::debug!(
                 wamid = %msg.id,
@@ -402,6 +401,7 @@ async fn store_message(
                             inbound_id: id,
                             recipient,
                             message: msg,
+                            new_resident: stored.new_resident,
                         },
                         received_at,
                     )
