@@ -20,6 +20,7 @@ use crate::outbound::sandbox::Sandbox;
 use crate::outbound::{GraphClient, MediaLimits};
 use crate::store::Store;
 use crate::webhook::ingest::Routing;
+use crate::webhook::intake::{Intake, IntakeSettings};
 
 /// Shared state of the HTTP handlers.
 #[derive(Clone)]
@@ -34,6 +35,7 @@ struct StateInner {
     verify_token: Option<Secret>,
     metrics: Arc<Metrics>,
     conversation: Arc<ConversationService>,
+    intake: Intake,
     outbox_wake: Arc<tokio::sync::Notify>,
     media_wake: Arc<tokio::sync::Notify>,
     sandbox: Option<Arc<Sandbox>>,
@@ -61,6 +63,10 @@ impl AppState {
     }
     pub fn conversation(&self) -> &ConversationService {
         &self.inner.conversation
+    }
+    /// The webhook intake workers (group commit).
+    pub fn intake(&self) -> &Intake {
+        &self.inner.intake
     }
     /// Tell the outbox worker that new messages are queued.
     pub fn wake_outbox(&self) {
@@ -204,10 +210,20 @@ impl Application {
             .await
             .with_context(|| format!("binding the listen address {}", settings.listen))?;
         let local_addr = listener.local_addr()?;
+        let intake = Intake::start(
+            store.clone(),
+            Some(metrics.clone()),
+            routing.clone(),
+            Some(conversation.clone()),
+            settings
+                .intake
+                .unwrap_or_else(|| IntakeSettings::for_backend(store.backend_name())),
+        );
         let state = AppState {
             inner: Arc::new(StateInner {
                 store: store.clone(),
                 routing,
+                intake,
                 app_secret,
                 verify_token: settings.whatsapp.verify_token.clone(),
                 metrics,

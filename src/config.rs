@@ -444,6 +444,9 @@ pub struct Settings {
     /// Whether this process runs the outbox worker (`KENTONGAN_OUTBOX_WORKER=off` disables it,
     /// e.g. for an instance that only receives webhooks).
     pub run_outbox_worker: bool,
+    /// Group commit of webhooks (`KENTONGAN_INTAKE_WORKERS`, `KENTONGAN_INTAKE_BATCH`); `None`
+    /// takes the backend's defaults.
+    pub intake: Option<crate::webhook::intake::IntakeSettings>,
     pub villages: Vec<VillageConfig>,
 }
 
@@ -664,6 +667,34 @@ impl Settings {
             Some("off" | "0" | "false" | "no")
         );
 
+        let intake = {
+            let count = |name: &str| -> Result<Option<usize>, ConfigError> {
+                match env(name) {
+                    None => Ok(None),
+                    Some(v) => match v.trim().parse::<usize>() {
+                        Ok(n) if n >= 1 => Ok(Some(n)),
+                        _ => Err(invalid(format!(
+                            "{name}={v:?} is not a whole number of at least 1"
+                        ))),
+                    },
+                }
+            };
+            let workers = count("KENTONGAN_INTAKE_WORKERS")?;
+            let max_batch = count("KENTONGAN_INTAKE_BATCH")?;
+            (workers.is_some() || max_batch.is_some()).then(|| {
+                let defaults = crate::webhook::intake::IntakeSettings::for_backend(
+                    if database.is_postgres() {
+                        "postgres"
+                    } else {
+                        "sqlite"
+                    },
+                );
+                crate::webhook::intake::IntakeSettings {
+                    workers: workers.unwrap_or(defaults.workers),
+                    max_batch: max_batch.unwrap_or(defaults.max_batch),
+                }
+            })
+        };
         let mut villages = file.village;
         assign_env_phone_number_id(&mut villages, env("WHATSAPP_PHONE_NUMBER_ID"))?;
         let data_dir = PathBuf::from(
@@ -683,6 +714,7 @@ impl Settings {
             officers,
             outbox,
             run_outbox_worker,
+            intake,
             villages,
         };
         settings.validate()?;

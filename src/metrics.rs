@@ -55,6 +55,8 @@ pub struct Metrics {
     statuses_stored: AtomicU64,
     statuses_duplicate: AtomicU64,
     unrouted: AtomicU64,
+    intake_transactions: AtomicU64,
+    intake_payloads: AtomicU64,
     buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
@@ -117,6 +119,13 @@ impl Metrics {
 
     pub fn unrouted(&self, n: usize) {
         self.unrouted.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// One transaction of the webhook intake committed `payloads` payloads together.
+    pub fn intake_batch(&self, payloads: usize) {
+        self.intake_transactions.fetch_add(1, Ordering::Relaxed);
+        self.intake_payloads
+            .fetch_add(payloads as u64, Ordering::Relaxed);
     }
 
     /// Unix seconds of the last stored webhook, if any.
@@ -206,6 +215,16 @@ impl Metrics {
                 "kentongan_webhook_unrouted_total",
                 "Webhook changes for a phone number no village owns.",
                 &self.unrouted,
+            ),
+            (
+                "kentongan_intake_transactions_total",
+                "Transactions that committed webhook payloads (several payloads share one under load).",
+                &self.intake_transactions,
+            ),
+            (
+                "kentongan_intake_payloads_total",
+                "Webhook payloads committed by those transactions.",
+                &self.intake_payloads,
             ),
         ] {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");

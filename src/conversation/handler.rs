@@ -21,7 +21,9 @@ use crate::officers::desk::{self, OfficerMessage};
 use crate::officers::resident::{self, ResidentMessage};
 use crate::officers::work::Work;
 use crate::outbound::OutboundBody;
-use crate::store::{NewAttachment, NewRequest, StoreError, Timestamp, Tx};
+use crate::store::{
+    ConversationRow, NewAttachment, NewRequest, PendingSave, RequestRow, StoreError, Timestamp, Tx,
+};
 use crate::webhook::payload::Message;
 
 /// The dialogue's configuration, built once at start-up and shared.
@@ -97,18 +99,113 @@ impl ConversationService {
         inbound: &Inbound<'_>,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        self.handle_in(tx, inbound, now, None).await
+    }
+
+    /// Get ready to answer several messages stored in this transaction (a batch of webhooks):
+    /// lock all their conversations and read the requests of their residents in two or three
+    /// statements instead of two per message. `messages` are `(village, resident, new
+    /// resident)` of each message, in the order they will be answered. On SQLite, which has no
+    /// array parameters, nothing is read ahead and each message reads its own.
+    pub async fn prepare_batch(
+        &self,
+        tx: &mut Tx,
+        messages: &[(&str, i64, bool)],
+        now: Timestamp,
+    ) -> Result<Batch, StoreError> {
+        let mut batch = Batch::default();
+        if messages.is_empty() {
+            return Ok(batch);
+        }
+        let mut count: HashMap<i64, usize> = HashMap::new();
+        for (_, resident, _) in messages {
+            *count.entry(*resident).or_default() += 1;
+        }
+        let mut residents: Vec<(&str, i64)> = Vec::new();
+        let mut new_residents: Vec<(&str, i64)> = Vec::new();
+        for (village, resident, new) in messages {
+            if residents.iter().any(|(_, r)| r == resident) {
+                continue;
+            }
+            residents.push((village, *resident));
+            if *new {
+                new_residents.push((village, *resident));
+            }
+        }
+        // All conversations of the batch are locked here, in one order; a resident with
+        // several messages in the batch reads theirs again before each (it changes in between).
+        let mut rows = tx
+            .lock_conversations(&residents, &new_residents, now)
+            .await?;
+        rows.retain(|resident, _| count.get(resident) == Some(&1));
+        // Requests submitted since the earliest start of a local day of the batch's villages;
+        // each message narrows that to its own village's day.
+        let since = messages
+            .iter()
+            .filter_map(|(village, _, _)| self.villages.get(*village))
+            .map(|v| start_of_local_day(&local_time(now, v)))
+            .min()
+            .unwrap_or(now);
+        let known: Vec<(&str, i64)> = residents
+            .iter()
+            .copied()
+            .filter(|(_, r)| rows.contains_key(r))
+            .collect();
+        let requests = if known.is_empty() {
+            HashMap::new()
+        } else {
+            tx.residents_requests(&known, since).await?
+        };
+        batch.rows = rows;
+        batch.requests = requests;
+        Ok(batch)
+    }
+
+    /// Write what the batch's messages left to write at the end: their replies and new states.
+    pub async fn finish_batch(&self, tx: &mut Tx, batch: &mut Batch) -> Result<(), StoreError> {
+        batch.flush(tx).await
+    }
+
+    /// [`Self::handle`], inside a batch prepared by [`Self::prepare_batch`]: a message whose
+    /// conversation was read ahead uses it, and its replies and new state are written with the
+    /// batch's at [`Self::finish_batch`].
+    pub async fn handle_in(
+        &self,
+        tx: &mut Tx,
+        inbound: &Inbound<'_>,
+        now: Timestamp,
+        mut batch: Option<&mut Batch>,
+    ) -> Result<(), StoreError> {
         let Some(village) = self.villages.get(inbound.village_id) else {
             return Ok(());
         };
         let event = event_of(inbound.message, inbound.inbound_id);
-        let row = tx
-            .lock_conversation(
-                inbound.village_id,
-                inbound.resident_id,
-                now,
-                inbound.new_resident,
-            )
-            .await?;
+        let ahead = batch
+            .as_deref_mut()
+            .and_then(|b| b.rows.remove(&inbound.resident_id));
+        let deferred = ahead.as_ref().is_some_and(|row| row.officer.is_none());
+        let row = match ahead {
+            Some(row) => row,
+            None => {
+                tx.lock_conversation(
+                    inbound.village_id,
+                    inbound.resident_id,
+                    now,
+                    inbound.new_resident,
+                )
+                .await?
+            }
+        };
+        if row.officer.is_some() {
+            if let Some(b) = batch.as_deref_mut() {
+                // An officer's command can change other residents' conversations and requests
+                // (relays, states): write what earlier messages left pending, and let later
+                // messages read their own rows again.
+                b.flush(tx).await?;
+                b.rows.clear();
+                b.requests.clear();
+            }
+        }
         let work = Work {
             village,
             catalogue: &self.catalogue,
@@ -200,9 +297,25 @@ impl ConversationService {
         };
         let local_now = local_time(now, village);
         let start_of_day = start_of_local_day(&local_now);
-        let requests = tx
-            .resident_requests(inbound.village_id, inbound.resident_id, start_of_day)
-            .await?;
+        let read_ahead = batch
+            .as_deref_mut()
+            .filter(|_| deferred)
+            .and_then(|b| b.requests.remove(&inbound.resident_id));
+        let requests = match read_ahead {
+            // The same rows resident_requests reads: open, or submitted today, newest first.
+            Some(all) => all
+                .into_iter()
+                .filter(|r| {
+                    !crate::store::CLOSED_STATES.contains(&r.state.as_str())
+                        || r.submitted_at >= start_of_day
+                })
+                .take(50)
+                .collect(),
+            None => {
+                tx.resident_requests(inbound.village_id, inbound.resident_id, start_of_day)
+                    .await?
+            }
+        };
         let submitted_today = requests
             .iter()
             .filter(|r| r.submitted_at >= start_of_day)
@@ -249,6 +362,17 @@ impl ConversationService {
         }
         let state = serde_json::to_string(&next)
             .map_err(|e| StoreError::Setup(format!("conversation state not serialisable: {e}")))?;
+        if let Some(b) = batch.filter(|_| deferred) {
+            b.pending.push(PendingSave {
+                village_id: inbound.village_id.to_string(),
+                resident_id: inbound.resident_id,
+                recipient: inbound.recipient.to_string(),
+                replies: replies.0,
+                state_json: state,
+                now,
+            });
+            return Ok(());
+        }
         // The replies and the new state together (one statement on PostgreSQL).
         tx.save_conversation_with_replies(
             inbound.village_id,
@@ -517,6 +641,25 @@ impl ConversationService {
             ));
         }
         Ok(text)
+    }
+}
+
+/// What [`ConversationService::prepare_batch`] read ahead for a batch of messages, and what
+/// their answers left to write.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Locked conversations of residents with one message in the batch, until it is answered.
+    rows: HashMap<i64, ConversationRow>,
+    /// Their requests (see [`Tx::residents_requests`]).
+    requests: HashMap<i64, Vec<RequestRow>>,
+    /// Replies and new states to write at the end.
+    pending: Vec<PendingSave>,
+}
+
+impl Batch {
+    async fn flush(&mut self, tx: &mut Tx) -> Result<(), StoreError> {
+        let pending = std::mem::take(&mut self.pending);
+        tx.save_conversations_with_replies(&pending).await
     }
 }
 

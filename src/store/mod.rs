@@ -53,8 +53,8 @@ pub use media::{AttachmentFile, PendingMedia, MAX_DOWNLOAD_ATTEMPTS};
 pub use outbox::{AttemptOutcome, AttemptRecord, AttemptRow, ClaimedMessage, OutboxCounts};
 pub use reports::{ComplaintFigures, DeliveredRow, ReportRows, SubmittedRow, VillageHealth};
 pub use requests::{
-    ConversationRow, HistoryRow, NewAttachment, NewRequest, Relay, RequestRow, SenderOfficer,
-    CLOSED_STATES,
+    ConversationRow, HistoryRow, NewAttachment, NewRequest, PendingSave, Relay, RequestRow,
+    SenderOfficer, CLOSED_STATES,
 };
 pub use sessions::{LoginOfficer, SessionOfficer};
 pub use work::{

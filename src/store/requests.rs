@@ -90,7 +90,195 @@ pub struct NewAttachment<'a> {
 /// The states in which a request is finished.
 pub const CLOSED_STATES: &[&str] = &["selesai", "ditolak", "dibatalkan"];
 
+/// The conversation row with what the dialogue needs about its resident. The officer lookup
+/// rides along (no extra statement per message), and officers are read from the table every
+/// time, so `kentongan officer …` changes apply at once. `$3` is `true` (active officers).
+macro_rules! select_conversation {
+    ($filter:literal, $tail:literal) => {
+        concat!(
+            "select conversation.resident_id, conversation.state_json, resident.saved_nik,
+                 resident.saved_name,
+                 conversation.relay_officer_id, conversation.relay_request_id,
+                 conversation.relay_complaint_id, conversation.relay_until,
+                 conversation.awaiting, conversation.awaiting_request_id,
+                 conversation.awaiting_until, conversation.personal_until,
+                 officer.id as officer_id, officer.name as officer_name,
+                 officer.roles as officer_roles
+             from conversation join resident on resident.id = conversation.resident_id
+             left join officer on officer.village_id = conversation.village_id
+                 and officer.active = $3
+                 and ((resident.wa_id is not null and officer.wa_id = resident.wa_id)
+                   or (resident.user_id is not null and officer.user_id = resident.user_id))
+             where ",
+            $filter,
+            $tail
+        )
+    };
+}
+
+/// A conversation whose new state and replies are written later, together with others
+/// (see [`Tx::save_conversations_with_replies`]).
+#[derive(Debug, Clone)]
+pub struct PendingSave {
+    pub village_id: String,
+    pub resident_id: i64,
+    pub recipient: String,
+    /// `(kind, purpose, body_json)`, queued in this order.
+    pub replies: Vec<(&'static str, &'static str, String)>,
+    pub state_json: String,
+    pub now: Timestamp,
+}
+
 impl Tx {
+    /// PostgreSQL only (SQLite answers with nothing, and its callers take the one-by-one path):
+    /// lock the conversations of several residents in one statement, in resident order so that
+    /// concurrent batches never wait on each other in a circle, after creating those of
+    /// `new_residents` (inserted by this transaction, so without one). Residents without a
+    /// conversation are missing from the answer.
+    pub async fn lock_conversations(
+        &mut self,
+        residents: &[(&str, i64)],
+        new_residents: &[(&str, i64)],
+        now: Timestamp,
+    ) -> Result<std::collections::HashMap<i64, ConversationRow>> {
+        let Tx::Postgres(tx) = self else {
+            return Ok(Default::default());
+        };
+        if !new_residents.is_empty() {
+            let (villages, ids): (Vec<&str>, Vec<i64>) = new_residents.iter().copied().unzip();
+            sqlx::query(
+                "insert into conversation (village_id, resident_id, state_json, updated_at)
+                 select v, r, '', $3 from unnest($1::text[], $2::int8[]) as n(v, r)
+                 order by r
+                 on conflict do nothing",
+            )
+            .bind(&villages)
+            .bind(&ids)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        let (villages, ids): (Vec<&str>, Vec<i64>) = residents.iter().copied().unzip();
+        let rows = sqlx::query(select_conversation!(
+            "(conversation.village_id, conversation.resident_id) in
+                 (select * from unnest($1::text[], $2::int8[]))",
+            " order by conversation.resident_id for update of conversation"
+        ))
+        .bind(&villages)
+        .bind(&ids)
+        .bind(true)
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut found = std::collections::HashMap::with_capacity(rows.len());
+        for r in &rows {
+            found.insert(r.try_get::<i64, _>("resident_id")?, conversation_row(r)?);
+        }
+        Ok(found)
+    }
+
+    /// PostgreSQL only (SQLite answers with nothing): [`Tx::resident_requests`] of several
+    /// residents in one statement, for every one of them (an empty list for none), unlimited;
+    /// the caller applies each one's `since` and limit.
+    pub async fn residents_requests(
+        &mut self,
+        residents: &[(&str, i64)],
+        since: Timestamp,
+    ) -> Result<std::collections::HashMap<i64, Vec<RequestRow>>> {
+        let Tx::Postgres(tx) = self else {
+            return Ok(Default::default());
+        };
+        let (villages, ids): (Vec<&str>, Vec<i64>) = residents.iter().copied().unzip();
+        let rows = sqlx::query(
+            "select resident_id, id, ticket_code, service_code, state, submitted_at
+             from service_request
+             where (village_id, resident_id) in (select * from unnest($1::text[], $2::int8[]))
+               and (state not in ('selesai', 'ditolak', 'dibatalkan') or submitted_at >= $3)
+             order by id desc",
+        )
+        .bind(&villages)
+        .bind(&ids)
+        .bind(since)
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut found: std::collections::HashMap<i64, Vec<RequestRow>> =
+            ids.iter().map(|id| (*id, Vec::new())).collect();
+        for r in &rows {
+            let resident_id: i64 = r.try_get("resident_id")?;
+            found.entry(resident_id).or_default().push(request_row(r)?);
+        }
+        Ok(found)
+    }
+
+    /// Several [`Tx::save_conversation_with_replies`] at once: every reply queued in the given
+    /// order and every state saved, in one statement on PostgreSQL (one by one on SQLite).
+    pub async fn save_conversations_with_replies(&mut self, saves: &[PendingSave]) -> Result<()> {
+        if saves.is_empty() {
+            return Ok(());
+        }
+        let Tx::Postgres(tx) = self else {
+            for s in saves {
+                self.save_conversation_with_replies(
+                    &s.village_id,
+                    s.resident_id,
+                    &s.recipient,
+                    &s.replies,
+                    &s.state_json,
+                    s.now,
+                )
+                .await?;
+            }
+            return Ok(());
+        };
+        let replies = saves
+            .iter()
+            .flat_map(|s| s.replies.iter().map(move |r| (s, r)));
+        let n = saves.iter().map(|s| s.replies.len()).sum();
+        let mut q = (
+            Vec::<&str>::with_capacity(n),
+            Vec::<i64>::with_capacity(n),
+            Vec::<&str>::with_capacity(n),
+            Vec::<&str>::with_capacity(n),
+            Vec::<&str>::with_capacity(n),
+            Vec::<&str>::with_capacity(n),
+            Vec::<chrono::DateTime<chrono::Utc>>::with_capacity(n),
+        );
+        for (s, (kind, purpose, body)) in replies {
+            q.0.push(&s.village_id);
+            q.1.push(s.resident_id);
+            q.2.push(&s.recipient);
+            q.3.push(kind);
+            q.4.push(purpose);
+            q.5.push(body);
+            q.6.push(s.now.as_datetime());
+        }
+        sqlx::query(
+            "with queued as (
+                 insert into outbound_message (village_id, resident_id, recipient, kind, purpose,
+                     body_json, status, next_attempt_at, created_at, updated_at)
+                 select v, r, rc, k, p, b, 'queued', t, t, t
+                 from unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[],
+                     $6::text[], $7::timestamptz[]) with ordinality as q(v, r, rc, k, p, b, t, n)
+                 order by n)
+             update conversation set state_json = s.state, updated_at = s.at
+             from unnest($8::text[], $9::int8[], $10::text[], $11::timestamptz[]) as s(v, r, state, at)
+             where conversation.village_id = s.v and conversation.resident_id = s.r",
+        )
+        .bind(&q.0)
+        .bind(&q.1)
+        .bind(&q.2)
+        .bind(&q.3)
+        .bind(&q.4)
+        .bind(&q.5)
+        .bind(&q.6)
+        .bind(saves.iter().map(|s| s.village_id.as_str()).collect::<Vec<_>>())
+        .bind(saves.iter().map(|s| s.resident_id).collect::<Vec<_>>())
+        .bind(saves.iter().map(|s| s.state_json.as_str()).collect::<Vec<_>>())
+        .bind(saves.iter().map(|s| s.now.as_datetime()).collect::<Vec<_>>())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
     /// Read (and on Postgres lock, until commit) the resident's conversation. Creating the row
     /// first gives the lock something to hold even on first contact.
     ///
@@ -131,31 +319,15 @@ impl Tx {
         village_id: &str,
         resident_id: i64,
     ) -> Result<Option<ConversationRow>> {
-        // The officer lookup rides along (no extra statement per message), and officers are
-        // read from the table every time, so `kentongan officer …` changes apply at once.
-        macro_rules! select_conversation {
-            ($lock:literal) => {
-                concat!(
-                    "select conversation.state_json, resident.saved_nik, resident.saved_name,
-                         conversation.relay_officer_id, conversation.relay_request_id,
-                         conversation.relay_complaint_id, conversation.relay_until,
-                         conversation.awaiting, conversation.awaiting_request_id,
-                         conversation.awaiting_until, conversation.personal_until,
-                         officer.id as officer_id, officer.name as officer_name,
-                         officer.roles as officer_roles
-                     from conversation join resident on resident.id = conversation.resident_id
-                     left join officer on officer.village_id = conversation.village_id
-                         and officer.active = $3
-                         and ((resident.wa_id is not null and officer.wa_id = resident.wa_id)
-                           or (resident.user_id is not null and officer.user_id = resident.user_id))
-                     where conversation.village_id = $1 and conversation.resident_id = $2",
-                    $lock
-                )
-            };
-        }
         let sql = match self {
-            Tx::Postgres(_) => select_conversation!(" for update of conversation"),
-            Tx::Sqlite(..) => select_conversation!(""),
+            Tx::Postgres(_) => select_conversation!(
+                "conversation.village_id = $1 and conversation.resident_id = $2",
+                " for update of conversation"
+            ),
+            Tx::Sqlite(..) => select_conversation!(
+                "conversation.village_id = $1 and conversation.resident_id = $2",
+                ""
+            ),
         };
         let row = on_conn!(self, |c| {
             let r = sqlx::query(sql)

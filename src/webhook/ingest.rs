@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use serde_json::value::RawValue;
+use tracing::Instrument;
 
 use super::payload::{
     Contact, Message, MessagesValue, Payload, PayloadError, RoutingValue, Status,
@@ -65,7 +66,7 @@ pub struct NewMessage {
 
 /// A payload parsed down to what will be written; building it touches no database, so a
 /// payload that cannot be parsed is known before the transaction starts.
-struct Plan<'a> {
+pub(crate) struct Plan<'a> {
     messages: Vec<PlannedMessage<'a>>,
     statuses: Vec<PlannedStatus<'a>>,
     events: Vec<PlannedEvent<'a>>,
@@ -76,6 +77,20 @@ struct PlannedMessage<'a> {
     message: Message,
     contact: Option<Contact>,
     raw: &'a RawValue,
+}
+
+type LockOrder<'m> = (&'m str, &'m Option<String>, &'m Option<String>, Option<i64>);
+
+impl PlannedMessage<'_> {
+    /// Residents in a fixed order, and each resident's messages in the order they were written.
+    fn lock_order(&self) -> LockOrder<'_> {
+        (
+            self.village_id,
+            &self.message.from,
+            &self.message.from_user_id,
+            self.message.timestamp,
+        )
+    }
 }
 
 struct PlannedStatus<'a> {
@@ -204,43 +219,160 @@ pub async fn ingest(
 ) -> Result<IngestReport, IngestError> {
     let text = std::str::from_utf8(body).map_err(PayloadError::from)?;
     let payload = Payload::parse(text)?;
-    let mut plan = plan(&payload, routing)?;
+    let plan = plan_payload(&payload, routing)?;
+    record_wamids(&tracing::Span::current(), &plan);
+    ingest_plan(store, &plan, conversation, received_at).await
+}
+
+/// A payload read and planned, ready to be written (alone or in a batch with others).
+pub(crate) fn plan_payload<'a>(
+    payload: &'a Payload<'a>,
+    routing: &'a Routing,
+) -> Result<Plan<'a>, PayloadError> {
+    let mut plan = plan(payload, routing)?;
     // Per resident in the order they wrote (Meta does not guarantee order within a payload),
     // and residents always in the same order so that concurrent payloads lock conversations
     // without deadlocking.
-    plan.messages.sort_by(|a, b| {
-        (
-            a.village_id,
-            &a.message.from,
-            &a.message.from_user_id,
-            a.message.timestamp,
-        )
-            .cmp(&(
-                b.village_id,
-                &b.message.from,
-                &b.message.from_user_id,
-                b.message.timestamp,
-            ))
-    });
-    // The request span carries the wamids from here on, so that everything logged while the
-    // payload is stored and answered can be traced to its messages.
+    plan.messages
+        .sort_by(|a, b| a.lock_order().cmp(&b.lock_order()));
+    Ok(plan)
+}
+
+/// Put the wamids of a payload on its request span, so that everything logged while the payload
+/// is stored and answered can be traced to its messages.
+pub(crate) fn record_wamids(span: &tracing::Span, plan: &Plan<'_>) {
     let wamids: Vec<&str> = plan
         .messages
         .iter()
         .map(|m| m.message.id.as_str())
         .chain(plan.statuses.iter().map(|s| s.status.id.as_str()))
         .collect();
-    tracing::Span::current().record("wamids", wamids.join(",").as_str());
-    match write(store, &plan, conversation, received_at, false).await {
+    span.record("wamids", wamids.join(",").as_str());
+}
+
+/// Write one planned payload in its own transaction.
+pub(crate) async fn ingest_plan(
+    store: &Store,
+    plan: &Plan<'_>,
+    conversation: Option<&ConversationService>,
+    received_at: Timestamp,
+) -> Result<IngestReport, IngestError> {
+    match write(store, plan, conversation, received_at, false).await {
         // A permanent error (not the database being away) on one item must not block the
         // others for the seven days Meta retries: write the payload again with each item
         // isolated, dead-lettering only the one that fails.
         Err(e) if !e.is_unavailable() => {
             tracing::error!(error = %e, "a webhook item could not be stored; storing the payload item by item");
-            Ok(write(store, &plan, conversation, received_at, true).await?)
+            Ok(write(store, plan, conversation, received_at, true).await?)
         }
         other => Ok(other?),
     }
+}
+
+/// One payload of a batch written in a shared transaction (see [`write_batch`]).
+pub(crate) struct BatchItem<'p, 'a> {
+    pub plan: &'p Plan<'a>,
+    pub received_at: Timestamp,
+    /// The payload's request span: what is logged for its items is logged inside it.
+    pub span: &'p tracing::Span,
+}
+
+/// Write several payloads in one transaction (group commit): one `BEGIN` and one `COMMIT`, with
+/// its flush to disk, for all of them. Messages are taken in lock order across all payloads, as
+/// [`plan_payload`] orders them within one, so concurrent batches lock residents and
+/// conversations in the same order. On any error nothing is committed and the caller writes
+/// the payloads one by one, so that one bad item cannot fail its neighbours.
+pub(crate) async fn write_batch(
+    store: &Store,
+    items: &[BatchItem<'_, '_>],
+    conversation: Option<&ConversationService>,
+) -> Result<Vec<IngestReport>, StoreError> {
+    let mut reports: Vec<IngestReport> = items
+        .iter()
+        .map(|item| IngestReport {
+            wamids: wamids_of(item.plan),
+            ..IngestReport::default()
+        })
+        .collect();
+    let mut messages: Vec<(usize, &PlannedMessage<'_>)> = items
+        .iter()
+        .enumerate()
+        .flat_map(|(i, item)| item.plan.messages.iter().map(move |m| (i, m)))
+        .collect();
+    messages.sort_by(|a, b| a.1.lock_order().cmp(&b.1.lock_order()));
+    let mut statuses: Vec<(usize, &PlannedStatus<'_>)> = items
+        .iter()
+        .enumerate()
+        .flat_map(|(i, item)| item.plan.statuses.iter().map(move |s| (i, s)))
+        .collect();
+    statuses.sort_by(|a, b| a.1.status.id.cmp(&b.1.status.id));
+
+    let mut tx = store.begin().await?;
+    // Every message stored first, then all answered: their conversations are locked and read
+    // together, and their replies and new states written together at the end.
+    let mut answers = Vec::with_capacity(messages.len());
+    for (i, m) in messages {
+        let item = &items[i];
+        if let Some(answer) =
+            store_only(&mut tx, m, conversation, item.received_at, &mut reports[i])
+                .instrument(item.span.clone())
+                .await?
+        {
+            answers.push((i, answer));
+        }
+    }
+    if let Some(service) = conversation.filter(|_| !answers.is_empty()) {
+        // The earliest arrival: the requests read ahead reach back to the start of its day.
+        let now = items
+            .iter()
+            .map(|item| item.received_at)
+            .min()
+            .unwrap_or_else(Timestamp::now);
+        let keys: Vec<(&str, i64, bool)> = answers
+            .iter()
+            .map(|(_, a)| (a.village_id, a.resident_id, a.new_resident))
+            .collect();
+        let mut batch = service.prepare_batch(&mut tx, &keys, now).await?;
+        for (i, answer) in &answers {
+            let item = &items[*i];
+            service
+                .handle_in(
+                    &mut tx,
+                    &answer.inbound(),
+                    item.received_at,
+                    Some(&mut batch),
+                )
+                .instrument(item.span.clone())
+                .await?;
+        }
+        service.finish_batch(&mut tx, &mut batch).await?;
+    }
+    for (i, s) in statuses {
+        let item = &items[i];
+        store_status(&mut tx, s, item.received_at, &mut reports[i])
+            .instrument(item.span.clone())
+            .await?;
+    }
+    for (i, item) in items.iter().enumerate() {
+        store_events(
+            &mut tx,
+            &item.plan.events,
+            item.received_at,
+            &mut reports[i],
+        )
+        .instrument(item.span.clone())
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(reports)
+}
+
+fn wamids_of(plan: &Plan<'_>) -> Vec<String> {
+    plan.messages
+        .iter()
+        .map(|m| m.message.id.clone())
+        .chain(plan.statuses.iter().map(|s| s.status.id.clone()))
+        .collect()
 }
 
 async fn write(
@@ -250,13 +382,10 @@ async fn write(
     received_at: Timestamp,
     isolate: bool,
 ) -> Result<IngestReport, StoreError> {
-    let mut report = IngestReport::default();
-    report
-        .wamids
-        .extend(plan.messages.iter().map(|m| m.message.id.clone()));
-    report
-        .wamids
-        .extend(plan.statuses.iter().map(|s| s.status.id.clone()));
+    let mut report = IngestReport {
+        wamids: wamids_of(plan),
+        ..IngestReport::default()
+    };
 
     let mut tx = store.begin().await?;
     for m in &plan.messages {
@@ -289,7 +418,18 @@ async fn write(
     for s in &plan.statuses {
         store_status(&mut tx, s, received_at, &mut report).await?;
     }
-    for e in &plan.events {
+    store_events(&mut tx, &plan.events, received_at, &mut report).await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+async fn store_events(
+    tx: &mut Tx,
+    events: &[PlannedEvent<'_>],
+    received_at: Timestamp,
+    report: &mut IngestReport,
+) -> Result<(), StoreError> {
+    for e in events {
         if e.reason == "unrouted" {
             report.unrouted += 1;
             tracing::warn!(
@@ -309,17 +449,17 @@ async fn write(
         })
         .await?;
     }
-    tx.commit().await?;
-    Ok(report)
+    Ok(())
 }
 
-async fn store_message(
+/// Store one message (and its sender); what is new is returned to be answered.
+async fn store_only<'m>(
     tx: &mut Tx,
-    m: &PlannedMessage<'_>,
+    m: &'m PlannedMessage<'_>,
     conversation: Option<&ConversationService>,
     received_at: Timestamp,
     report: &mut IngestReport,
-) -> Result<(), StoreError> {
+) -> Result<Option<ToAnswer<'m>>, StoreError> {
     let msg = &m.message;
     let sent_at = msg
         .timestamp
@@ -377,47 +517,76 @@ async fn store_message(
         )
         .await?;
     let resident_id = stored.resident_id;
-    match stored.inbound_id {
-        Some(id) => {
-            tracing::debug!(
-                wamid = %msg.id,
-                kind = s.kind,
-                sender = %sender.wa_id.as_deref().or(sender.user_id.as_deref()).map(mask_digits).unwrap_or_default(),
-                "inbound message stored"
-            );
-            if let (Some(service), Some(resident_id), Some(recipient)) = (
-                conversation,
+    let Some(id) = stored.inbound_id else {
+        tracing::debug!(wamid = %msg.id, "duplicate delivery of an inbound message ignored");
+        report.duplicates += 1;
+        return Ok(None);
+    };
+    tracing::debug!(
+        wamid = %msg.id,
+        kind = s.kind,
+        sender = %sender.wa_id.as_deref().or(sender.user_id.as_deref()).map(mask_digits).unwrap_or_default(),
+        "inbound message stored"
+    );
+    report.new_messages.push(NewMessage {
+        id,
+        village_id: m.village_id.to_string(),
+        wamid: msg.id.clone(),
+        resident_id,
+    });
+    // Answered in the same transaction: a crash leaves neither the message nor its reply, and
+    // a redelivery (no id above) never answers twice.
+    Ok(
+        match (conversation, resident_id, sender.wa_id.or(sender.user_id)) {
+            (Some(_), Some(resident_id), Some(recipient)) => Some(ToAnswer {
+                village_id: m.village_id,
                 resident_id,
-                sender.wa_id.as_deref().or(sender.user_id.as_deref()),
-            ) {
-                // Answered in the same transaction: a crash leaves neither the message nor its
-                // reply, and a redelivery (None above) never answers twice.
-                service
-                    .handle(
-                        tx,
-                        &Inbound {
-                            village_id: m.village_id,
-                            resident_id,
-                            inbound_id: id,
-                            recipient,
-                            message: msg,
-                            new_resident: stored.new_resident,
-                        },
-                        received_at,
-                    )
-                    .await?;
-            }
-            report.new_messages.push(NewMessage {
-                id,
-                village_id: m.village_id.to_string(),
-                wamid: msg.id.clone(),
-                resident_id,
-            });
+                inbound_id: id,
+                recipient,
+                message: msg,
+                new_resident: stored.new_resident,
+            }),
+            _ => None,
+        },
+    )
+}
+
+/// A message stored for the first time, to be answered by the dialogue.
+struct ToAnswer<'m> {
+    village_id: &'m str,
+    resident_id: i64,
+    inbound_id: i64,
+    recipient: String,
+    message: &'m Message,
+    new_resident: bool,
+}
+
+impl ToAnswer<'_> {
+    fn inbound(&self) -> Inbound<'_> {
+        Inbound {
+            village_id: self.village_id,
+            resident_id: self.resident_id,
+            inbound_id: self.inbound_id,
+            recipient: &self.recipient,
+            message: self.message,
+            new_resident: self.new_resident,
         }
-        None => {
-            tracing::debug!(wamid = %msg.id, "duplicate delivery of an inbound message ignored");
-            report.duplicates += 1;
-        }
+    }
+}
+
+/// Store one message and answer it.
+async fn store_message(
+    tx: &mut Tx,
+    m: &PlannedMessage<'_>,
+    conversation: Option<&ConversationService>,
+    received_at: Timestamp,
+    report: &mut IngestReport,
+) -> Result<(), StoreError> {
+    if let (Some(service), Some(answer)) = (
+        conversation,
+        store_only(tx, m, conversation, received_at, report).await?,
+    ) {
+        service.handle(tx, &answer.inbound(), received_at).await?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! Cloud API payload types and the ingest into the store.
 
 pub mod ingest;
+pub mod intake;
 pub mod payload;
 pub mod signature;
 
@@ -98,15 +99,11 @@ async fn receive(
     }
 
     let span = tracing::info_span!("webhook", wamids = tracing::field::Empty);
-    let result = ingest::ingest(
-        state.store(),
-        state.routing(),
-        Some(state.conversation()),
-        &body,
-        Timestamp::now(),
-    )
-    .instrument(span.clone())
-    .await;
+    let result = state
+        .intake()
+        .submit(body.clone(), Timestamp::now())
+        .instrument(span.clone())
+        .await;
     match result {
         Ok(report) => {
             let _enter = span.enter();

@@ -127,7 +127,7 @@ impl<'a> Resident<'a> {
 }
 
 /// Post all bodies at the same time, each retried until accepted.
-async fn post_concurrently(app: &TestApp, bodies: Vec<String>) {
+pub(crate) async fn post_concurrently(app: &TestApp, bodies: Vec<String>) {
     let mut tasks = tokio::task::JoinSet::new();
     for body in bodies {
         let client = app.client.clone();

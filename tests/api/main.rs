@@ -2,6 +2,7 @@
 //! on SQLite and once on PostgreSQL.
 
 mod helpers;
+mod intake;
 
 mod attachments;
 mod cli;

@@ -1,0 +1,134 @@
+//! Group commit: webhooks that arrive together are written in one transaction, their
+//! conversations locked and read together and their replies written together. Whatever the
+//! batching, every resident must be told exactly what they would be told if the same webhooks
+//! came one at a time.
+
+use serde_json::{json, Value};
+
+use crate::conversation::{button_msg, payload, post_concurrently, post_until_ok, text_msg, NIK};
+use crate::helpers::*;
+
+const OFFICER: &str = "6281300000001";
+const SUBMITTER: &str = "6281240000000";
+
+fn resident(i: usize) -> String {
+    format!("62812400{i:05}")
+}
+
+/// What each resident sends in each wave; every resident at most once per wave, so that the
+/// outcome does not depend on the order within a wave.
+fn waves() -> Vec<Vec<(String, Value)>> {
+    let submitter = [
+        text_msg("mau buat surat kehilangan"),
+        text_msg(NIK),
+        text_msg("Budi Santoso"),
+        text_msg("dompet dan STNK"),
+        text_msg("20-11-2026"),
+        text_msg("pasar Cluring"),
+        button_msg("doc:later", "Bawa ke kantor"),
+        button_msg("confirm:send", "Kirim"),
+        text_msg("cek status"),
+        text_msg("aduan: lampu jalan di dusun krajan mati"),
+    ];
+    let others = [
+        "halo",
+        "mau urus skck",
+        NIK,
+        "Siti Aminah",
+        "batal",
+        "assalamualaikum",
+        "sktm",
+        "cek status",
+        "menu",
+        "matur nuwun",
+    ];
+    let officer = ["bantuan", "antrian", "bantuan", "antrian"];
+    (0..submitter.len())
+        .map(|w| {
+            let mut wave = vec![(SUBMITTER.to_string(), submitter[w].clone())];
+            for i in 1..=24 {
+                wave.push((resident(i), text_msg(others[(w + i) % others.len()])));
+            }
+            if let Some(command) = officer.get(w / 3).filter(|_| w % 3 == 1) {
+                wave.push((OFFICER.to_string(), text_msg(command)));
+            }
+            wave
+        })
+        .collect()
+}
+
+/// Two messages in one payload from one resident (read ahead is skipped for them).
+fn two_in_one(from: &str, first: &str, second: &str) -> String {
+    let mut body: Value =
+        serde_json::from_str(&payload(KALIPLOSO_NUMBER, from, text_msg(first))).unwrap();
+    let mut next = text_msg(second);
+    next["from"] = json!(from);
+    next["timestamp"] = json!("1764300001");
+    body["entry"][0]["changes"][0]["value"]["messages"]
+        .as_array_mut()
+        .unwrap()
+        .push(next);
+    body.to_string()
+}
+
+async fn told(app: &TestApp, who: &str) -> Vec<(String, String)> {
+    app.store
+        .outbound_for("kaliploso", who)
+        .await
+        .expect("outbound rows")
+}
+
+both_backends! {
+    async fn webhooks_written_together_are_answered_as_if_they_came_one_by_one(app) {
+        let backend = if app.database_url().starts_with("postgres") { Backend::Postgres } else { Backend::Sqlite };
+        // One intake worker: while it writes, the next webhooks queue up and go together.
+        let Some(batched) = spawn_app_with(backend, &[("KENTONGAN_INTAKE_WORKERS", "1"), ("KENTONGAN_INTAKE_BATCH", "64")]).await else { return };
+        for a in [&app, &batched] {
+            a.store.add_officer("kaliploso", "Sari", OFFICER, &["operator"]).await.expect("officer added");
+        }
+        let mut everyone: Vec<String> = (1..=24).map(resident).collect();
+        everyone.push(SUBMITTER.into());
+        everyone.push(OFFICER.into());
+
+        for (w, wave) in waves().into_iter().enumerate() {
+            let mut bodies: Vec<String> = wave
+                .iter()
+                .map(|(from, message)| payload(KALIPLOSO_NUMBER, from, message.clone()))
+                .collect();
+            if w == 2 {
+                // A redelivery in the same wave: stored and answered once.
+                bodies.push(bodies[3].clone());
+                // A resident not otherwise in this wave writes twice in one payload.
+                bodies.push(two_in_one(&resident(25), "halo", "mau urus domisili"));
+            }
+            if w == 0 {
+                everyone.push(resident(25));
+            }
+            // One at a time on the first app, all at once on the other.
+            for body in &bodies {
+                post_until_ok(&app, body.clone()).await;
+            }
+            post_concurrently(&batched, bodies).await;
+        }
+
+        for who in &everyone {
+            let one_by_one = told(&app, who).await;
+            assert!(!one_by_one.is_empty() || who == &resident(25), "{who} was told nothing");
+            assert_eq!(told(&batched, who).await, one_by_one, "what {who} was told");
+        }
+        assert_eq!(batched.store.counts().await.unwrap(), app.store.counts().await.unwrap());
+        let submitter_told = told(&batched, SUBMITTER).await;
+        let all = submitter_told.iter().map(|(_, b)| b.as_str()).collect::<String>();
+        assert!(all.contains("KLP-"), "the submitter got a ticket: {all}");
+        assert!(all.contains("ADU-"), "the complaint was filed: {all}");
+
+        // The batched app really wrote several payloads per transaction.
+        let metrics = batched.get("/metrics").await.text().await.unwrap();
+        let value = |name: &str| -> u64 {
+            metrics.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().parse().ok()).unwrap_or_else(|| panic!("{name} missing: {metrics}"))
+        };
+        let (transactions, payloads) = (value("kentongan_intake_transactions_total "), value("kentongan_intake_payloads_total "));
+        assert!(payloads >= 250, "{payloads} payloads");
+        assert!(transactions < payloads / 2, "{transactions} transactions for {payloads} payloads");
+    }
+}
