@@ -379,4 +379,67 @@ impl Store {
         tx.commit().await?;
         Ok(state)
     }
+
+    /// Every inbound message of the village with its sender, in wamid order, as one line of
+    /// text each: wamid, sender's wa_id, kind, body, button id, whether it was answered.
+    pub async fn inbound_lines(&self, village_id: &str) -> Result<Vec<String>> {
+        let mut tx = self.begin().await?;
+        let rows = on_conn!(&mut tx, |c| {
+            sqlx::query(
+                "select m.wamid, r.wa_id, m.kind, m.body, m.reply_id, m.sent_at,
+                        m.handled_at is not null as answered
+                 from inbound_message m left join resident r on r.id = m.resident_id
+                 where m.village_id = $1 order by m.wamid",
+            )
+            .bind(village_id)
+            .fetch_all(c)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(format!(
+                    "{} {:?} {} {:?} {:?} {} {}",
+                    r.try_get::<String, _>("wamid")?,
+                    r.try_get::<Option<String>, _>("wa_id")?,
+                    r.try_get::<String, _>("kind")?,
+                    r.try_get::<Option<String>, _>("body")?,
+                    r.try_get::<Option<String>, _>("reply_id")?,
+                    r.try_get::<super::Timestamp, _>("sent_at")?,
+                    r.try_get::<bool, _>("answered")?,
+                ))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// Every resident of the village, by wa_id, as one line of text each: keys, profile name,
+    /// username, first seen, start of the 24-hour window.
+    pub async fn resident_lines(&self, village_id: &str) -> Result<Vec<String>> {
+        let mut tx = self.begin().await?;
+        let rows = on_conn!(&mut tx, |c| {
+            sqlx::query(
+                "select wa_id, user_id, profile_name, username, first_seen_at, last_inbound_at
+                 from resident where village_id = $1 order by wa_id, user_id",
+            )
+            .bind(village_id)
+            .fetch_all(c)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(format!(
+                    "{:?} {:?} {:?} {:?} {} {}",
+                    r.try_get::<Option<String>, _>("wa_id")?,
+                    r.try_get::<Option<String>, _>("user_id")?,
+                    r.try_get::<Option<String>, _>("profile_name")?,
+                    r.try_get::<Option<String>, _>("username")?,
+                    r.try_get::<super::Timestamp, _>("first_seen_at")?,
+                    r.try_get::<super::Timestamp, _>("last_inbound_at")?,
+                ))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        tx.commit().await?;
+        Ok(rows)
+    }
 }

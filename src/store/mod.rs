@@ -12,6 +12,7 @@ mod time;
 
 pub use time::Timestamp;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use sqlx::{Postgres, Row, Sqlite};
@@ -621,6 +622,59 @@ macro_rules! resident_and_message_ids_sql {
     };
 }
 
+/// PostgreSQL only: [`refresh_resident_sql`] and the message insert of many messages from
+/// distinct single-key senders in one statement (see [`Tx::store_inbound_many`]). Answers one
+/// row per refreshed resident: its position `n` in the input (from 1), its id and the message's
+/// id (null for a redelivery). Senders not found are missing from the answer.
+macro_rules! store_many_sql {
+    ($key:literal) => {
+        concat!(
+            "with input as (
+                 select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[],
+                     $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                     $11::text[], $12::text[], $13::text[], $14::bool[], $15::float8[],
+                     $16::float8[], $17::text[], $18::timestamptz[], $19::timestamptz[],
+                     $20::timestamptz[])
+                 with ordinality as t(v, k, seen, profile, username, wamid, kind, body,
+                     reply_id, media_id, media_mime, media_sha256, context_wamid, forwarded,
+                     lat, lon, raw_json, sent_at, received_at, handled_at, n)),
+             r as (
+                 update resident set
+                     profile_name = case when input.seen >= resident.last_inbound_at
+                         then coalesce(input.profile, resident.profile_name)
+                         else coalesce(resident.profile_name, input.profile) end,
+                     username = case when input.seen >= resident.last_inbound_at
+                         then coalesce(input.username, resident.username)
+                         else coalesce(resident.username, input.username) end,
+                     last_inbound_at = case when input.seen > resident.last_inbound_at
+                         then input.seen else resident.last_inbound_at end,
+                     updated_at = input.seen
+                 from input
+                 where resident.village_id = input.v and resident.",
+            $key,
+            " = input.k
+                 returning resident.id, input.n),
+             m as (
+                 insert into inbound_message (village_id, wamid, resident_id, kind, body,
+                     reply_id, media_id, media_mime, media_sha256, context_wamid, forwarded,
+                     latitude, longitude, raw_json, sent_at, received_at, handled_at)
+                 select input.v, input.wamid, r.id, input.kind, input.body, input.reply_id,
+                     input.media_id, input.media_mime, input.media_sha256, input.context_wamid,
+                     input.forwarded, input.lat, input.lon, input.raw_json, input.sent_at,
+                     input.received_at, input.handled_at
+                 from input join r on r.n = input.n
+                 order by input.n
+                 on conflict (village_id, wamid) do nothing
+                 returning id, village_id, wamid)
+             select r.n, r.id as resident_id, m.id as inbound_id
+             from r join input on input.n = r.n
+             left join m on m.village_id = input.v and m.wamid = input.wamid"
+        )
+    };
+}
+
+const STORE_MANY_BY_WA_ID: &str = store_many_sql!("wa_id");
+const STORE_MANY_BY_USER_ID: &str = store_many_sql!("user_id");
 const REFRESH_BY_WA_ID: &str = refresh_resident_sql!("wa_id", "user_id");
 const REFRESH_BY_USER_ID: &str = refresh_resident_sql!("user_id", "wa_id");
 const REFRESH_BY_WA_ID_AND_INSERT: &str = refresh_and_insert_sql!("wa_id", "user_id");
@@ -849,6 +903,176 @@ impl Tx {
             new_resident,
             inbound_id,
         })
+    }
+
+    /// [`Tx::store_inbound`] for several messages in one statement per kind of sender key, on
+    /// PostgreSQL: the known residents among their senders refreshed and the messages inserted.
+    /// The answer has one entry per item; `None` where this did not store the message (SQLite;
+    /// a sender not yet known, with both keys, or with another message in `items`), which the
+    /// caller then stores with [`Tx::store_inbound`]. The rows written are those
+    /// [`Tx::store_inbound`] would write.
+    pub async fn store_inbound_many(
+        &mut self,
+        items: &[(ResidentUpsert<'_>, NewInbound<'_>)],
+    ) -> Result<Vec<Option<StoredInbound>>> {
+        let mut stored = vec![None; items.len()];
+        let Tx::Postgres(tx) = self else {
+            return Ok(stored);
+        };
+        fn key<'k>(r: &ResidentUpsert<'k>) -> Option<(bool, &'k str)> {
+            match (r.sender.wa_id.as_deref(), r.sender.user_id.as_deref()) {
+                (Some(wa_id), None) => Some((true, wa_id)),
+                (None, Some(user_id)) => Some((false, user_id)),
+                _ => None,
+            }
+        }
+        let mut senders: HashMap<(&str, bool, &str), usize> = HashMap::new();
+        for (r, _) in items {
+            if let Some((by_wa_id, k)) = key(r) {
+                *senders.entry((r.village_id, by_wa_id, k)).or_default() += 1;
+            }
+        }
+        for by_wa_id in [true, false] {
+            let chosen: Vec<usize> = items
+                .iter()
+                .enumerate()
+                .filter(|(_, (r, _))| {
+                    key(r).is_some_and(|(w, k)| {
+                        w == by_wa_id && senders.get(&(r.village_id, w, k)) == Some(&1)
+                    })
+                })
+                .map(|(i, _)| i)
+                .collect();
+            if chosen.is_empty() {
+                continue;
+            }
+            let pick = |i: &usize| &items[*i];
+            let sql = if by_wa_id {
+                STORE_MANY_BY_WA_ID
+            } else {
+                STORE_MANY_BY_USER_ID
+            };
+            let rows = sqlx::query(sql)
+                .bind(
+                    chosen
+                        .iter()
+                        .map(|i| pick(i).0.village_id)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    chosen
+                        .iter()
+                        .map(|i| key(&pick(i).0).map(|(_, k)| k))
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    chosen
+                        .iter()
+                        .map(|i| pick(i).0.seen_at.as_datetime())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    chosen
+                        .iter()
+                        .map(|i| pick(i).0.profile_name)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    chosen
+                        .iter()
+                        .map(|i| pick(i).0.username)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(chosen.iter().map(|i| pick(i).1.wamid).collect::<Vec<_>>())
+                .bind(chosen.iter().map(|i| pick(i).1.kind).collect::<Vec<_>>())
+                .bind(chosen.iter().map(|i| pick(i).1.body).collect::<Vec<_>>())
+                .bind(
+                    chosen
+                        .iter()
+                        .map(|i| pick(i).1.reply_id)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    chosen
+                        .iter()
+                        .map(|i| pick(i).1.media_id)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    chosen
+                        .iter()
+                        .map(|i| pick(i).1.media_mime)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    chosen
+                        .iter()
+                        .map(|i| pick(i).1.media_sha256)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    chosen
+                        .iter()
+                        .map(|i| pick(i).1.context_wamid)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    chosen
+                        .iter()
+                        .map(|i| pick(i).1.forwarded)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    chosen
+                        .iter()
+                        .map(|i| pick(i).1.latitude)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    chosen
+                        .iter()
+                        .map(|i| pick(i).1.longitude)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    chosen
+                        .iter()
+                        .map(|i| pick(i).1.raw_json)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    chosen
+                        .iter()
+                        .map(|i| pick(i).1.sent_at.as_datetime())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    chosen
+                        .iter()
+                        .map(|i| pick(i).1.received_at.as_datetime())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    chosen
+                        .iter()
+                        .map(|i| pick(i).1.handled_at.map(|t| t.as_datetime()))
+                        .collect::<Vec<_>>(),
+                )
+                .fetch_all(&mut **tx)
+                .await?;
+            for row in rows {
+                let n: i64 = row.try_get("n")?;
+                let Some(&i) = usize::try_from(n - 1).ok().and_then(|n| chosen.get(n)) else {
+                    continue;
+                };
+                stored[i] = Some(StoredInbound {
+                    resident_id: Some(row.try_get("resident_id")?),
+                    new_resident: false,
+                    inbound_id: row.try_get("inbound_id")?,
+                });
+            }
+        }
+        Ok(stored)
     }
 
     /// Run one of the PostgreSQL statements of [`Tx::store_inbound`] (all take the same

@@ -7,14 +7,14 @@ use serde_json::value::RawValue;
 use tracing::Instrument;
 
 use super::payload::{
-    Contact, Message, MessagesValue, Payload, PayloadError, RoutingValue, Status,
+    Contact, Message, MessageSummary, MessagesValue, Payload, PayloadError, RoutingValue, Status,
 };
 use crate::conversation::handler::Inbound;
 use crate::conversation::ConversationService;
 use crate::domain::mask::mask_digits;
 use crate::store::{
     NewInbound, NewStatusEvent, NewWebhookEvent, ResidentUpsert, SenderKey, Store, StoreError,
-    Timestamp, Tx,
+    StoredInbound, Timestamp, Tx,
 };
 
 /// Which village owns which WhatsApp business number (`phone_number_id`).
@@ -310,15 +310,50 @@ pub(crate) async fn write_batch(
     let mut tx = store.begin().await?;
     // Every message stored first, then all answered: their conversations are locked and read
     // together, and their replies and new states written together at the end.
+    let answered = conversation.is_some();
+    let parts: Vec<Parts<'_>> = messages
+        .iter()
+        .map(|(i, m)| Parts::of(m, items[*i].received_at))
+        .collect();
+    // Known residents' messages in one statement (PostgreSQL); what it did not store (new
+    // residents, senders with two keys or with two messages here, SQLite) one by one.
+    let mut stored: Vec<Option<StoredInbound>> = {
+        let rows: Vec<_> = parts
+            .iter()
+            .zip(&messages)
+            .map(|(p, (i, m))| {
+                (
+                    p.resident(),
+                    p.inbound(&m.message.id, items[*i].received_at, answered),
+                )
+            })
+            .collect();
+        let together: Vec<(ResidentUpsert<'_>, NewInbound<'_>)> = rows
+            .iter()
+            .filter_map(|(r, n)| r.clone().map(|r| (r, n.clone())))
+            .collect();
+        let mut found = tx.store_inbound_many(&together).await?.into_iter();
+        rows.iter()
+            .map(|(r, _)| r.as_ref().and_then(|_| found.next().flatten()))
+            .collect()
+    };
     let mut answers = Vec::with_capacity(messages.len());
-    for (i, m) in messages {
-        let item = &items[i];
-        if let Some(answer) =
-            store_only(&mut tx, m, conversation, item.received_at, &mut reports[i])
+    for (((i, m), parts), stored) in messages.iter().zip(parts).zip(stored.iter_mut()) {
+        let item = &items[*i];
+        let stored = match stored.take() {
+            Some(s) => s,
+            None => {
+                tx.store_inbound(
+                    parts.resident().as_ref(),
+                    &parts.inbound(&m.message.id, item.received_at, answered),
+                )
                 .instrument(item.span.clone())
                 .await?
-        {
-            answers.push((i, answer));
+            }
+        };
+        let _enter = item.span.enter();
+        if let Some(answer) = recorded(m, parts, stored, conversation, &mut reports[*i]) {
+            answers.push((*i, answer));
         }
     }
     if let Some(service) = conversation.filter(|_| !answers.is_empty()) {
@@ -452,6 +487,85 @@ async fn store_events(
     Ok(())
 }
 
+/// What a planned message stores: its sender and the message row's values.
+struct Parts<'m> {
+    village_id: &'m str,
+    sender: SenderKey,
+    profile_name: Option<std::borrow::Cow<'m, str>>,
+    username: Option<std::borrow::Cow<'m, str>>,
+    sent_at: Timestamp,
+    summary: MessageSummary<'m>,
+    body: Option<std::borrow::Cow<'m, str>>,
+    raw: &'m str,
+}
+
+impl<'m> Parts<'m> {
+    fn of(m: &'m PlannedMessage<'_>, received_at: Timestamp) -> Self {
+        let msg = &m.message;
+        let contact = m.contact.as_ref();
+        let profile = contact.and_then(|c| c.profile.as_ref());
+        let summary = msg.summary();
+        Parts {
+            village_id: m.village_id,
+            sender: SenderKey {
+                wa_id: msg
+                    .from
+                    .clone()
+                    .or_else(|| contact.and_then(|c| c.wa_id.clone())),
+                user_id: msg
+                    .from_user_id
+                    .clone()
+                    .or_else(|| contact.and_then(|c| c.user_id.clone())),
+            },
+            profile_name: profile.and_then(|p| p.name.as_deref()).map(without_nul),
+            username: profile.and_then(|p| p.username.as_deref()).map(without_nul),
+            sent_at: msg
+                .timestamp
+                .and_then(Timestamp::from_unix_seconds)
+                .unwrap_or(received_at),
+            body: summary.body.map(without_nul),
+            summary,
+            raw: m.raw.get(),
+        }
+    }
+
+    fn resident(&self) -> Option<ResidentUpsert<'_>> {
+        (self.sender.wa_id.is_some() || self.sender.user_id.is_some()).then_some(ResidentUpsert {
+            village_id: self.village_id,
+            sender: &self.sender,
+            profile_name: self.profile_name.as_deref(),
+            username: self.username.as_deref(),
+            seen_at: self.sent_at,
+        })
+    }
+
+    fn inbound(&self, wamid: &'m str, received_at: Timestamp, answered: bool) -> NewInbound<'_> {
+        let s = &self.summary;
+        let media = s.media;
+        NewInbound {
+            village_id: self.village_id,
+            wamid,
+            // Filled in by store_inbound with the sender's id.
+            resident_id: None,
+            kind: s.kind,
+            body: self.body.as_deref(),
+            reply_id: s.reply_id,
+            media_id: media.and_then(|m| m.id.as_deref()),
+            media_mime: media.and_then(|m| m.mime_type.as_deref()),
+            media_sha256: media.and_then(|m| m.sha256.as_deref()),
+            context_wamid: s.context_wamid,
+            forwarded: s.forwarded,
+            latitude: s.latitude,
+            longitude: s.longitude,
+            raw_json: self.raw,
+            sent_at: self.sent_at,
+            received_at,
+            // The dialogue answers it in this same transaction.
+            handled_at: answered.then_some(received_at),
+        }
+    }
+}
+
 /// Store one message (and its sender); what is new is returned to be answered.
 async fn store_only<'m>(
     tx: &mut Tx,
@@ -460,71 +574,36 @@ async fn store_only<'m>(
     received_at: Timestamp,
     report: &mut IngestReport,
 ) -> Result<Option<ToAnswer<'m>>, StoreError> {
-    let msg = &m.message;
-    let sent_at = msg
-        .timestamp
-        .and_then(Timestamp::from_unix_seconds)
-        .unwrap_or(received_at);
-    let contact = m.contact.as_ref();
-    let sender = SenderKey {
-        wa_id: msg
-            .from
-            .clone()
-            .or_else(|| contact.and_then(|c| c.wa_id.clone())),
-        user_id: msg
-            .from_user_id
-            .clone()
-            .or_else(|| contact.and_then(|c| c.user_id.clone())),
-    };
-    let profile = contact.and_then(|c| c.profile.as_ref());
-    let profile_name = profile.and_then(|p| p.name.as_deref()).map(without_nul);
-    let username = profile.and_then(|p| p.username.as_deref()).map(without_nul);
-    let resident = (sender.wa_id.is_some() || sender.user_id.is_some()).then_some(ResidentUpsert {
-        village_id: m.village_id,
-        sender: &sender,
-        profile_name: profile_name.as_deref(),
-        username: username.as_deref(),
-        seen_at: sent_at,
-    });
-    let s = msg.summary();
-    let body = s.body.map(without_nul);
-    let media = s.media;
+    let parts = Parts::of(m, received_at);
     // The sender's row and the message together (one round trip on PostgreSQL).
     let stored = tx
         .store_inbound(
-            resident.as_ref(),
-            &NewInbound {
-                village_id: m.village_id,
-                wamid: &msg.id,
-                // Filled in by store_inbound with the sender's id.
-                resident_id: None,
-                kind: s.kind,
-                body: body.as_deref(),
-                reply_id: s.reply_id,
-                media_id: media.and_then(|m| m.id.as_deref()),
-                media_mime: media.and_then(|m| m.mime_type.as_deref()),
-                media_sha256: media.and_then(|m| m.sha256.as_deref()),
-                context_wamid: s.context_wamid,
-                forwarded: s.forwarded,
-                latitude: s.latitude,
-                longitude: s.longitude,
-                raw_json: m.raw.get(),
-                sent_at,
-                received_at,
-                // The dialogue answers it below, in this same transaction.
-                handled_at: conversation.map(|_| received_at),
-            },
+            parts.resident().as_ref(),
+            &parts.inbound(&m.message.id, received_at, conversation.is_some()),
         )
         .await?;
+    Ok(recorded(m, parts, stored, conversation, report))
+}
+
+/// Count a stored message in the report; a new one is returned to be answered.
+fn recorded<'m>(
+    m: &'m PlannedMessage<'_>,
+    parts: Parts<'m>,
+    stored: StoredInbound,
+    conversation: Option<&ConversationService>,
+    report: &mut IngestReport,
+) -> Option<ToAnswer<'m>> {
+    let msg = &m.message;
+    let sender = parts.sender;
     let resident_id = stored.resident_id;
     let Some(id) = stored.inbound_id else {
         tracing::debug!(wamid = %msg.id, "duplicate delivery of an inbound message ignored");
         report.duplicates += 1;
-        return Ok(None);
+        return None;
     };
     tracing::debug!(
         wamid = %msg.id,
-        kind = s.kind,
+        kind = parts.summary.kind,
         sender = %sender.wa_id.as_deref().or(sender.user_id.as_deref()).map(mask_digits).unwrap_or_default(),
         "inbound message stored"
     );
@@ -536,19 +615,17 @@ async fn store_only<'m>(
     });
     // Answered in the same transaction: a crash leaves neither the message nor its reply, and
     // a redelivery (no id above) never answers twice.
-    Ok(
-        match (conversation, resident_id, sender.wa_id.or(sender.user_id)) {
-            (Some(_), Some(resident_id), Some(recipient)) => Some(ToAnswer {
-                village_id: m.village_id,
-                resident_id,
-                inbound_id: id,
-                recipient,
-                message: msg,
-                new_resident: stored.new_resident,
-            }),
-            _ => None,
-        },
-    )
+    match (conversation, resident_id, sender.wa_id.or(sender.user_id)) {
+        (Some(_), Some(resident_id), Some(recipient)) => Some(ToAnswer {
+            village_id: m.village_id,
+            resident_id,
+            inbound_id: id,
+            recipient,
+            message: msg,
+            new_resident: stored.new_resident,
+        }),
+        _ => None,
+    }
 }
 
 /// A message stored for the first time, to be answered by the dialogue.

@@ -39,7 +39,7 @@ impl IntakeSettings {
                 max_batch: 64,
             },
             _ => Self {
-                workers: 4,
+                workers: 3,
                 max_batch: 64,
             },
         }

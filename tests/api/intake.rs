@@ -104,6 +104,20 @@ both_backends! {
             if w == 0 {
                 everyone.push(resident(25));
             }
+            // A new profile name arrives with a later message, then an older message with an
+            // older name comes late: the newer name stays.
+            let renamed = |name: &str, timestamp: &str, body: &str| {
+                let mut p: Value = serde_json::from_str(&payload(KALIPLOSO_NUMBER, &resident(6), text_msg(body))).unwrap();
+                let value = &mut p["entry"][0]["changes"][0]["value"];
+                value["contacts"][0]["profile"]["name"] = json!(name);
+                value["messages"][0]["timestamp"] = json!(timestamp);
+                p.to_string()
+            };
+            match w {
+                4 => bodies[6] = renamed("Bu Sri Wahyuni", "1764300500", "halo"),
+                5 => bodies[6] = renamed("Sri", "1764300100", "menu"),
+                _ => {}
+            }
             // One at a time on the first app, all at once on the other.
             for body in &bodies {
                 post_until_ok(&app, body.clone()).await;
@@ -117,6 +131,11 @@ both_backends! {
             assert_eq!(told(&batched, who).await, one_by_one, "what {who} was told");
         }
         assert_eq!(batched.store.counts().await.unwrap(), app.store.counts().await.unwrap());
+        let residents = app.store.resident_lines("kaliploso").await.unwrap();
+        assert_eq!(batched.store.resident_lines("kaliploso").await.unwrap(), residents);
+        let sri = residents.iter().find(|l| l.contains(&resident(6))).unwrap();
+        assert!(sri.contains("Bu Sri Wahyuni"), "{sri}");
+        assert_eq!(batched.store.inbound_lines("kaliploso").await.unwrap(), app.store.inbound_lines("kaliploso").await.unwrap());
         let submitter_told = told(&batched, SUBMITTER).await;
         let all = submitter_told.iter().map(|(_, b)| b.as_str()).collect::<String>();
         assert!(all.contains("KLP-"), "the submitter got a ticket: {all}");
