@@ -629,15 +629,8 @@ macro_rules! resident_and_message_ids_sql {
 macro_rules! store_many_sql {
     ($key:literal) => {
         concat!(
-            "with input as (
-                 select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[],
-                     $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                     $11::text[], $12::text[], $13::text[], $14::bool[], $15::float8[],
-                     $16::float8[], $17::text[], $18::timestamptz[], $19::timestamptz[],
-                     $20::timestamptz[])
-                 with ordinality as t(v, k, seen, profile, username, wamid, kind, body,
-                     reply_id, media_id, media_mime, media_sha256, context_wamid, forwarded,
-                     lat, lon, raw_json, sent_at, received_at, handled_at, n)),
+            store_many_input_sql!(),
+            ",
              r as (
                  update resident set
                      profile_name = case when input.seen >= resident.last_inbound_at
@@ -653,27 +646,142 @@ macro_rules! store_many_sql {
                  where resident.village_id = input.v and resident.",
             $key,
             " = input.k
-                 returning resident.id, input.n),
-             m as (
-                 insert into inbound_message (village_id, wamid, resident_id, kind, body,
-                     reply_id, media_id, media_mime, media_sha256, context_wamid, forwarded,
-                     latitude, longitude, raw_json, sent_at, received_at, handled_at)
-                 select input.v, input.wamid, r.id, input.kind, input.body, input.reply_id,
-                     input.media_id, input.media_mime, input.media_sha256, input.context_wamid,
-                     input.forwarded, input.lat, input.lon, input.raw_json, input.sent_at,
-                     input.received_at, input.handled_at
-                 from input join r on r.n = input.n
-                 order by input.n
-                 on conflict (village_id, wamid) do nothing
-                 returning id, village_id, wamid)
-             select r.n, r.id as resident_id, m.id as inbound_id
-             from r join input on input.n = r.n
-             left join m on m.village_id = input.v and m.wamid = input.wamid"
+                 returning resident.id, input.n), ",
+            store_many_insert_sql!()
+        )
+    };
+}
+
+/// The input of the statements above: one row per message, numbered `n` from 1.
+macro_rules! store_many_input_sql {
+    () => {
+        "with input as (
+             select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[],
+                 $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                 $11::text[], $12::text[], $13::text[], $14::bool[], $15::float8[],
+                 $16::float8[], $17::text[], $18::timestamptz[], $19::timestamptz[],
+                 $20::timestamptz[])
+             with ordinality as t(v, k, seen, profile, username, wamid, kind, body,
+                 reply_id, media_id, media_mime, media_sha256, context_wamid, forwarded,
+                 lat, lon, raw_json, sent_at, received_at, handled_at, n))"
+    };
+}
+
+/// The messages of the residents in `r` (id, n) inserted, and the answer.
+macro_rules! store_many_insert_sql {
+    () => {
+        "m as (
+             insert into inbound_message (village_id, wamid, resident_id, kind, body,
+                 reply_id, media_id, media_mime, media_sha256, context_wamid, forwarded,
+                 latitude, longitude, raw_json, sent_at, received_at, handled_at)
+             select input.v, input.wamid, r.id, input.kind, input.body, input.reply_id,
+                 input.media_id, input.media_mime, input.media_sha256, input.context_wamid,
+                 input.forwarded, input.lat, input.lon, input.raw_json, input.sent_at,
+                 input.received_at, input.handled_at
+             from input join r on r.n = input.n
+             order by input.n
+             on conflict (village_id, wamid) do nothing
+             returning id, village_id, wamid)
+         select r.n, r.id as resident_id, m.id as inbound_id
+         from r join input on input.n = r.n
+         left join m on m.village_id = input.v and m.wamid = input.wamid"
+    };
+}
+
+/// Run one of the statements of [`Tx::store_inbound_many`] over `items[chosen]`; the answer
+/// names each stored item by its index in `items`.
+async fn store_many(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    sql: &'static str,
+    items: &[(ResidentUpsert<'_>, NewInbound<'_>)],
+    chosen: &[usize],
+) -> Result<Vec<(usize, StoredInbound)>> {
+    macro_rules! column {
+        (|$r:ident, $m:ident| $value:expr) => {
+            chosen
+                .iter()
+                .map(|i| {
+                    let ($r, $m) = &items[*i];
+                    let _ = ($r, $m);
+                    $value
+                })
+                .collect::<Vec<_>>()
+        };
+    }
+    let key = |r: &ResidentUpsert<'_>| -> Option<String> {
+        r.sender.wa_id.clone().or_else(|| r.sender.user_id.clone())
+    };
+    let rows = sqlx::query(sql)
+        .bind(column!(|r, m| r.village_id))
+        .bind(column!(|r, m| key(r)))
+        .bind(column!(|r, m| r.seen_at.as_datetime()))
+        .bind(column!(|r, m| r.profile_name))
+        .bind(column!(|r, m| r.username))
+        .bind(column!(|r, m| m.wamid))
+        .bind(column!(|r, m| m.kind))
+        .bind(column!(|r, m| m.body))
+        .bind(column!(|r, m| m.reply_id))
+        .bind(column!(|r, m| m.media_id))
+        .bind(column!(|r, m| m.media_mime))
+        .bind(column!(|r, m| m.media_sha256))
+        .bind(column!(|r, m| m.context_wamid))
+        .bind(column!(|r, m| m.forwarded))
+        .bind(column!(|r, m| m.latitude))
+        .bind(column!(|r, m| m.longitude))
+        .bind(column!(|r, m| m.raw_json))
+        .bind(column!(|r, m| m.sent_at.as_datetime()))
+        .bind(column!(|r, m| m.received_at.as_datetime()))
+        .bind(column!(|r, m| m.handled_at.map(|t| t.as_datetime())))
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut stored = Vec::with_capacity(rows.len());
+    for row in rows {
+        let n: i64 = row.try_get("n")?;
+        if let Some(&i) = usize::try_from(n - 1).ok().and_then(|n| chosen.get(n)) {
+            stored.push((
+                i,
+                StoredInbound {
+                    resident_id: Some(row.try_get("resident_id")?),
+                    new_resident: false,
+                    inbound_id: row.try_get("inbound_id")?,
+                },
+            ));
+        }
+    }
+    Ok(stored)
+}
+
+/// PostgreSQL only: like [`store_many_sql`] for senders not yet known: each inserted as
+/// [`Tx::upsert_resident`] inserts one, with their message. A sender a concurrent transaction
+/// inserted meanwhile is missing from the answer.
+macro_rules! insert_many_sql {
+    ($key:literal) => {
+        concat!(
+            store_many_input_sql!(),
+            ",
+             i as (
+                 insert into resident (village_id, ",
+            $key,
+            ", username, profile_name,
+                     first_seen_at, last_inbound_at, updated_at)
+                 select v, k, username, profile, seen, seen, seen from input order by n
+                 on conflict do nothing
+                 returning id, village_id, ",
+            $key,
+            "),
+             r as (
+                 select i.id, input.n from i
+                 join input on input.v = i.village_id and input.k = i.",
+            $key,
+            "), ",
+            store_many_insert_sql!()
         )
     };
 }
 
 const STORE_MANY_BY_WA_ID: &str = store_many_sql!("wa_id");
+const INSERT_MANY_BY_WA_ID: &str = insert_many_sql!("wa_id");
+const INSERT_MANY_BY_USER_ID: &str = insert_many_sql!("user_id");
 const STORE_MANY_BY_USER_ID: &str = store_many_sql!("user_id");
 const REFRESH_BY_WA_ID: &str = refresh_resident_sql!("wa_id", "user_id");
 const REFRESH_BY_USER_ID: &str = refresh_resident_sql!("user_id", "wa_id");
@@ -946,129 +1054,30 @@ impl Tx {
             if chosen.is_empty() {
                 continue;
             }
-            let pick = |i: &usize| &items[*i];
-            let sql = if by_wa_id {
-                STORE_MANY_BY_WA_ID
+            let (refresh, insert) = if by_wa_id {
+                (STORE_MANY_BY_WA_ID, INSERT_MANY_BY_WA_ID)
             } else {
-                STORE_MANY_BY_USER_ID
+                (STORE_MANY_BY_USER_ID, INSERT_MANY_BY_USER_ID)
             };
-            let rows = sqlx::query(sql)
-                .bind(
-                    chosen
-                        .iter()
-                        .map(|i| pick(i).0.village_id)
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chosen
-                        .iter()
-                        .map(|i| key(&pick(i).0).map(|(_, k)| k))
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chosen
-                        .iter()
-                        .map(|i| pick(i).0.seen_at.as_datetime())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chosen
-                        .iter()
-                        .map(|i| pick(i).0.profile_name)
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chosen
-                        .iter()
-                        .map(|i| pick(i).0.username)
-                        .collect::<Vec<_>>(),
-                )
-                .bind(chosen.iter().map(|i| pick(i).1.wamid).collect::<Vec<_>>())
-                .bind(chosen.iter().map(|i| pick(i).1.kind).collect::<Vec<_>>())
-                .bind(chosen.iter().map(|i| pick(i).1.body).collect::<Vec<_>>())
-                .bind(
-                    chosen
-                        .iter()
-                        .map(|i| pick(i).1.reply_id)
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chosen
-                        .iter()
-                        .map(|i| pick(i).1.media_id)
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chosen
-                        .iter()
-                        .map(|i| pick(i).1.media_mime)
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chosen
-                        .iter()
-                        .map(|i| pick(i).1.media_sha256)
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chosen
-                        .iter()
-                        .map(|i| pick(i).1.context_wamid)
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chosen
-                        .iter()
-                        .map(|i| pick(i).1.forwarded)
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chosen
-                        .iter()
-                        .map(|i| pick(i).1.latitude)
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chosen
-                        .iter()
-                        .map(|i| pick(i).1.longitude)
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chosen
-                        .iter()
-                        .map(|i| pick(i).1.raw_json)
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chosen
-                        .iter()
-                        .map(|i| pick(i).1.sent_at.as_datetime())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chosen
-                        .iter()
-                        .map(|i| pick(i).1.received_at.as_datetime())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chosen
-                        .iter()
-                        .map(|i| pick(i).1.handled_at.map(|t| t.as_datetime()))
-                        .collect::<Vec<_>>(),
-                )
-                .fetch_all(&mut **tx)
-                .await?;
-            for row in rows {
-                let n: i64 = row.try_get("n")?;
-                let Some(&i) = usize::try_from(n - 1).ok().and_then(|n| chosen.get(n)) else {
-                    continue;
-                };
+            // Known residents first; those not found are new (unless a concurrent first
+            // message inserts them meanwhile: then the caller's one-by-one path finds them).
+            for (i, found) in store_many(tx, refresh, items, &chosen).await? {
                 stored[i] = Some(StoredInbound {
-                    resident_id: Some(row.try_get("resident_id")?),
                     new_resident: false,
-                    inbound_id: row.try_get("inbound_id")?,
+                    ..found
+                });
+            }
+            let missing: Vec<usize> = chosen
+                .into_iter()
+                .filter(|i| stored[*i].is_none())
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            for (i, inserted) in store_many(tx, insert, items, &missing).await? {
+                stored[i] = Some(StoredInbound {
+                    new_resident: true,
+                    ..inserted
                 });
             }
         }
