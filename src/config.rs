@@ -1029,6 +1029,42 @@ ticket_prefix = "KLP"
     }
 
     #[test]
+    fn intake_batching_is_tuned_from_the_environment() {
+        use crate::webhook::intake::IntakeSettings;
+        assert_eq!(load(BASE, &[]).unwrap().intake, None);
+        let s = load(
+            BASE,
+            &[
+                ("KENTONGAN_INTAKE_WORKERS", "2"),
+                ("DATABASE_URL", "postgres://u@localhost/db"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            s.intake,
+            Some(IntakeSettings {
+                workers: 2,
+                max_batch: 64
+            })
+        );
+        let s = load(BASE, &[("KENTONGAN_INTAKE_BATCH", "8")]).unwrap();
+        assert_eq!(
+            s.intake,
+            Some(IntakeSettings {
+                workers: 1,
+                max_batch: 8
+            })
+        );
+        for (name, value) in [
+            ("KENTONGAN_INTAKE_WORKERS", "0"),
+            ("KENTONGAN_INTAKE_BATCH", "many"),
+        ] {
+            let e = load(BASE, &[(name, value)]).unwrap_err().to_string();
+            assert!(e.contains(name) && e.contains("at least 1"), "{e}");
+        }
+    }
+
+    #[test]
     fn environment_wins_over_file() {
         let s = load(
             &format!("[server]\nlisten = \"127.0.0.1:1\"\n{BASE}"),

@@ -71,6 +71,23 @@ fn two_in_one(from: &str, first: &str, second: &str) -> String {
     body.to_string()
 }
 
+/// Make the database refuse the message `wamid.poison` for good.
+async fn poison(app: &TestApp) {
+    use sqlx::Connection;
+    let url = app.database_url();
+    if url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query("create function kt_poison() returns trigger language plpgsql as $$ begin if new.wamid = 'wamid.poison' then raise exception 'poisoned message'; end if; return new; end $$")
+            .execute(&mut c).await.unwrap();
+        sqlx::query("create trigger kt_poison before insert on inbound_message for each row execute function kt_poison()")
+            .execute(&mut c).await.unwrap();
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("create trigger kt_poison before insert on inbound_message when new.wamid = 'wamid.poison' begin select raise(abort, 'poisoned message'); end")
+            .execute(&mut c).await.unwrap();
+    }
+}
+
 async fn told(app: &TestApp, who: &str) -> Vec<(String, String)> {
     app.store
         .outbound_for("kaliploso", who)
@@ -85,6 +102,7 @@ both_backends! {
         let Some(batched) = spawn_app_with(backend, &[("KENTONGAN_INTAKE_WORKERS", "1"), ("KENTONGAN_INTAKE_BATCH", "64")]).await else { return };
         for a in [&app, &batched] {
             a.store.add_officer("kaliploso", "Sari", OFFICER, &["operator"]).await.expect("officer added");
+            poison(a).await;
         }
         let mut everyone: Vec<String> = (1..=24).map(resident).collect();
         everyone.push(SUBMITTER.into());
@@ -100,6 +118,14 @@ both_backends! {
                 bodies.push(bodies[3].clone());
                 // A resident not otherwise in this wave writes twice in one payload.
                 bodies.push(two_in_one(&resident(25), "halo", "mau urus domisili"));
+            }
+            if w == 3 {
+                // A message the database refuses fails its whole batch, which is then written
+                // payload by payload: only that message is dead-lettered. A signed payload that
+                // cannot be read is dead-lettered whole; statuses are kept.
+                bodies.push(payload(KALIPLOSO_NUMBER, &resident(26), json!({"id": "wamid.poison", "type": "text", "text": {"body": "halo"}})));
+                bodies.push(r#"{"object":"whatsapp_business_account","entry":"not a list"}"#.to_string());
+                bodies.push(status_payload(KALIPLOSO_NUMBER, &[("wamid.elsewhere", "delivered", 1764300002)]));
             }
             if w == 0 {
                 everyone.push(resident(25));
@@ -130,7 +156,9 @@ both_backends! {
             assert!(!one_by_one.is_empty() || who == &resident(25), "{who} was told nothing");
             assert_eq!(told(&batched, who).await, one_by_one, "what {who} was told");
         }
-        assert_eq!(batched.store.counts().await.unwrap(), app.store.counts().await.unwrap());
+        let counts = app.store.counts().await.unwrap();
+        assert_eq!(batched.store.counts().await.unwrap(), counts);
+        assert_eq!((counts.dead_letters, counts.status_events), (2, 1), "{counts:?}");
         let residents = app.store.resident_lines("kaliploso").await.unwrap();
         assert_eq!(batched.store.resident_lines("kaliploso").await.unwrap(), residents);
         let sri = residents.iter().find(|l| l.contains(&resident(6))).unwrap();
