@@ -92,6 +92,18 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         matches!(self, StoreError::Unavailable(_))
     }
+
+    /// A deadlock or serialization failure (PostgreSQL 40P01, 40001): this transaction lost to
+    /// another one; the same work done again, in a transaction of its own, will succeed.
+    pub fn is_conflict(&self) -> bool {
+        match self {
+            StoreError::Unavailable(sqlx::Error::Database(db))
+            | StoreError::Database(sqlx::Error::Database(db)) => {
+                matches!(db.code().as_deref(), Some("40P01" | "40001"))
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Errors that say "not now" rather than "never": lost connections, pool exhaustion, a locked
@@ -1035,19 +1047,23 @@ impl Tx {
             }
         }
         let mut senders: HashMap<(&str, bool, &str), usize> = HashMap::new();
-        for (r, _) in items {
+        let mut wamids: HashMap<(&str, &str), usize> = HashMap::new();
+        for (r, m) in items {
             if let Some((by_wa_id, k)) = key(r) {
                 *senders.entry((r.village_id, by_wa_id, k)).or_default() += 1;
             }
+            *wamids.entry((m.village_id, m.wamid)).or_default() += 1;
         }
         for by_wa_id in [true, false] {
             let chosen: Vec<usize> = items
                 .iter()
                 .enumerate()
-                .filter(|(_, (r, _))| {
+                .filter(|(_, (r, m))| {
+                    // A sender with one message here, and a wamid only once here (a redelivery
+                    // in the same batch is told apart from its original one by one).
                     key(r).is_some_and(|(w, k)| {
                         w == by_wa_id && senders.get(&(r.village_id, w, k)) == Some(&1)
-                    })
+                    }) && wamids.get(&(m.village_id, m.wamid)) == Some(&1)
                 })
                 .map(|(i, _)| i)
                 .collect();

@@ -241,12 +241,7 @@ pub(crate) fn plan_payload<'a>(
 /// Put the wamids of a payload on its request span, so that everything logged while the payload
 /// is stored and answered can be traced to its messages.
 pub(crate) fn record_wamids(span: &tracing::Span, plan: &Plan<'_>) {
-    let wamids: Vec<&str> = plan
-        .messages
-        .iter()
-        .map(|m| m.message.id.as_str())
-        .chain(plan.statuses.iter().map(|s| s.status.id.as_str()))
-        .collect();
+    let wamids: Vec<&str> = plan.wamids().collect();
     span.record("wamids", wamids.join(",").as_str());
 }
 
@@ -278,10 +273,14 @@ pub(crate) struct BatchItem<'p, 'a> {
 }
 
 /// Write several payloads in one transaction (group commit): one `BEGIN` and one `COMMIT`, with
-/// its flush to disk, for all of them. Messages are taken in lock order across all payloads, as
-/// [`plan_payload`] orders them within one, so concurrent batches lock residents and
-/// conversations in the same order. On any error nothing is committed and the caller writes
-/// the payloads one by one, so that one bad item cannot fail its neighbours.
+/// its flush to disk, for all of them. Messages are taken in sender order across all payloads,
+/// as [`plan_payload`] orders them within one, and conversations are locked in resident order,
+/// which keeps most concurrent batches from waiting on each other in a circle; the rest (a
+/// sender with two messages in one batch and one in another, ticket and complaint counters
+/// taken in different orders, an officer's command) can deadlock, which PostgreSQL breaks
+/// after `deadlock_timeout`. On any error nothing is committed and the caller writes the
+/// payloads again one by one, so that one bad item or a lost deadlock cannot fail its
+/// neighbours.
 pub(crate) async fn write_batch(
     store: &Store,
     items: &[BatchItem<'_, '_>],
@@ -403,11 +402,17 @@ pub(crate) async fn write_batch(
 }
 
 fn wamids_of(plan: &Plan<'_>) -> Vec<String> {
-    plan.messages
-        .iter()
-        .map(|m| m.message.id.clone())
-        .chain(plan.statuses.iter().map(|s| s.status.id.clone()))
-        .collect()
+    plan.wamids().map(str::to_string).collect()
+}
+
+impl Plan<'_> {
+    /// The wamids of the payload's messages and statuses.
+    pub(crate) fn wamids(&self) -> impl Iterator<Item = &str> {
+        self.messages
+            .iter()
+            .map(|m| m.message.id.as_str())
+            .chain(self.statuses.iter().map(|s| s.status.id.as_str()))
+    }
 }
 
 async fn write(

@@ -116,7 +116,7 @@ impl Intake {
 
 fn stopped() -> IngestError {
     IngestError::Store(StoreError::Setup(
-        "the webhook intake has stopped; the payload was not stored".into(),
+        "the webhook intake stopped before storing the payload; nothing of it was committed".into(),
     ))
 }
 
@@ -136,7 +136,15 @@ async fn run(shared: Arc<Shared>) {
             }
             jobs
         };
-        process(&shared, jobs).await;
+        // In a task of its own, so that a panic (a bug) costs this batch's requests an error
+        // answer (Meta retries them), not the worker.
+        let batch = tokio::spawn({
+            let shared = shared.clone();
+            async move { process(&shared, jobs).await }
+        });
+        if let Err(e) = batch.await {
+            tracing::error!(error = %e, "webhook intake batch failed unexpectedly; its requests were answered with an error");
+        }
     }
 }
 
@@ -211,7 +219,7 @@ async fn process(shared: &Shared, jobs: Vec<Job>) {
                 answer(&mut replies[*i].2, Ok(report));
             }
         }
-        Err(e) if e.is_unavailable() => {
+        Err(e) if e.is_unavailable() && !e.is_conflict() => {
             // Nothing was committed and the database is away: every request is answered 503,
             // and Meta retries each.
             let reason = e.to_string();
@@ -223,7 +231,8 @@ async fn process(shared: &Shared, jobs: Vec<Job>) {
         Err(e) => {
             // Nothing was committed. Write each payload on its own, so that an item that fails
             // (and is dead-lettered) or a deadlock with another batch costs only a retry.
-            tracing::warn!(error = %e, payloads = planned.len(), "batched webhook write failed; writing the payloads one by one");
+            let wamids: Vec<&str> = planned.iter().flat_map(|(_, plan)| plan.wamids()).collect();
+            tracing::warn!(error = %e, payloads = planned.len(), wamids = %wamids.join(","), "batched webhook write failed; writing the payloads one by one");
             for (i, plan) in &planned {
                 use tracing::Instrument;
                 let (received_at, span, reply) = &mut replies[*i];

@@ -386,3 +386,19 @@ pub fn status_payload(number_id: &str, statuses: &[(&str, &str, i64)]) -> String
     })
     .to_string()
 }
+
+/// Make the database refuse the message `wamid.poison` for good.
+pub async fn poison(app: &TestApp) {
+    let url = app.database_url();
+    if url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query("create function kt_poison() returns trigger language plpgsql as $$ begin if new.wamid = 'wamid.poison' then raise exception 'poisoned message'; end if; return new; end $$")
+            .execute(&mut c).await.unwrap();
+        sqlx::query("create trigger kt_poison before insert on inbound_message for each row execute function kt_poison()")
+            .execute(&mut c).await.unwrap();
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("create trigger kt_poison before insert on inbound_message when new.wamid = 'wamid.poison' begin select raise(abort, 'poisoned message'); end")
+            .execute(&mut c).await.unwrap();
+    }
+}

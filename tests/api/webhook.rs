@@ -363,20 +363,7 @@ both_backends! {
 
     async fn a_message_the_database_refuses_is_dead_lettered_and_the_rest_is_kept(app) {
         // A trigger makes the database refuse one particular message for good.
-        let url = app.database_url();
-        if url.starts_with("postgres") {
-            use sqlx::Connection;
-            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-            sqlx::query("create function kt_poison() returns trigger language plpgsql as $$ begin if new.wamid = 'wamid.poison' then raise exception 'poisoned message'; end if; return new; end $$")
-                .execute(&mut c).await.unwrap();
-            sqlx::query("create trigger kt_poison before insert on inbound_message for each row execute function kt_poison()")
-                .execute(&mut c).await.unwrap();
-        } else {
-            use sqlx::Connection;
-            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            sqlx::query("create trigger kt_poison before insert on inbound_message when new.wamid = 'wamid.poison' begin select raise(abort, 'poisoned message'); end")
-                .execute(&mut c).await.unwrap();
-        }
+        poison(&app).await;
         let msg = |id: &str, from: &str| serde_json::json!(
             {"from": from, "id": id, "timestamp": "1764300000", "type": "text", "text": {"body": "halo"}});
         let payload = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
