@@ -162,3 +162,115 @@ both_backends! {
         assert!(transactions < payloads / 2, "{transactions} transactions for {payloads} payloads");
     }
 }
+
+/// A batch that loses a deadlock (here: the database reports one, once, for one message) is
+/// written again payload by payload: every request of the batch is answered 200 on its first
+/// attempt, none 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_that_loses_a_deadlock_is_written_again_one_by_one() {
+    let Some(app) = spawn_app_with(
+        Backend::Postgres,
+        &[
+            ("KENTONGAN_INTAKE_WORKERS", "1"),
+            ("KENTONGAN_INTAKE_BATCH", "64"),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&app.database_url())
+            .await
+            .unwrap();
+        for sql in [
+            "create sequence kt_trip",
+            // wamid.slow keeps the one intake worker busy while the others queue up into one
+            // batch; wamid.conflict fails with a deadlock the first time it is inserted (a
+            // sequence is not rolled back with the transaction).
+            "create function kt_trip() returns trigger language plpgsql as $$ begin
+                 if new.wamid = 'wamid.slow' then perform pg_sleep(2); end if;
+                 if new.wamid = 'wamid.conflict' and nextval('kt_trip') = 1 then
+                     raise exception 'simulated deadlock' using errcode = '40P01';
+                 end if;
+                 return new; end $$",
+            "create trigger kt_trip before insert on inbound_message for each row execute function kt_trip()",
+        ] {
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        }
+    }
+    let first_attempt = |body: String| {
+        let client = app.client.clone();
+        let url = app.url("/webhook");
+        async move {
+            let sig = kentongan::webhook::signature::sign(APP_SECRET.as_bytes(), body.as_bytes());
+            client
+                .post(&url)
+                .header("x-hub-signature-256", sig)
+                .body(body)
+                .send()
+                .await
+                .expect("sent")
+                .status()
+        }
+    };
+    let message = |id: &str| json!({"id": id, "type": "text", "text": {"body": "halo"}});
+    let slow = tokio::spawn(first_attempt(payload(
+        KALIPLOSO_NUMBER,
+        &resident(90),
+        message("wamid.slow"),
+    )));
+    // Until the worker is inside the slow payload's transaction.
+    {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&app.database_url())
+            .await
+            .unwrap();
+        let mut sleeping = 0i64;
+        for _ in 0..100 {
+            sleeping = sqlx::query_scalar(
+                "select count(*) from pg_stat_activity where datname = current_database() and wait_event = 'PgSleep'",
+            )
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+            if sleeping > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(sleeping, 1, "the slow payload is being written");
+    }
+    let mut queued = tokio::task::JoinSet::new();
+    for i in 0..10 {
+        let id = if i == 5 {
+            "wamid.conflict".to_string()
+        } else {
+            format!("wamid.queued.{i}")
+        };
+        queued.spawn(first_attempt(payload(
+            KALIPLOSO_NUMBER,
+            &resident(100 + i),
+            message(&id),
+        )));
+    }
+    assert_eq!(slow.await.unwrap(), 200);
+    while let Some(status) = queued.join_next().await {
+        assert_eq!(status.unwrap(), 200, "answered on the first attempt");
+    }
+    assert_eq!(app.store.counts().await.unwrap().inbound, 11);
+    assert!(app
+        .store
+        .inbound_by_wamid("kaliploso", "wamid.conflict")
+        .await
+        .unwrap()
+        .is_some());
+    // The queued ten were taken as one batch (which failed) and then written one by one.
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("kentongan_intake_payloads_total 11")
+            && metrics.contains("kentongan_intake_transactions_total 11"),
+        "{metrics}"
+    );
+}
