@@ -634,6 +634,27 @@ macro_rules! resident_and_message_ids_sql {
     };
 }
 
+/// Bind an inbound message's fields from `kind` to `handled_at`, in column order (the statements
+/// storing a message put them last).
+macro_rules! bind_message_fields {
+    ($q:expr, $m:expr) => {
+        $q.bind($m.kind)
+            .bind($m.body)
+            .bind($m.reply_id)
+            .bind($m.media_id)
+            .bind($m.media_mime)
+            .bind($m.media_sha256)
+            .bind($m.context_wamid)
+            .bind($m.forwarded)
+            .bind($m.latitude)
+            .bind($m.longitude)
+            .bind($m.raw_json)
+            .bind($m.sent_at)
+            .bind($m.received_at)
+            .bind($m.handled_at)
+    };
+}
+
 /// PostgreSQL only: [`refresh_resident_sql`] and the message insert of many messages from
 /// distinct single-key senders in one statement (see [`Tx::store_inbound_many`]). Answers one
 /// row per refreshed resident: its position `n` in the input (from 1), its id and the message's
@@ -1113,30 +1134,15 @@ impl Tx {
         let Tx::Postgres(tx) = self else {
             return Ok(None);
         };
-        let row = sqlx::query(sql)
+        let q = sqlx::query(sql)
             .bind(r.village_id)
             .bind(key)
             .bind(r.seen_at)
             .bind(r.profile_name)
             .bind(r.username)
             .bind(other)
-            .bind(m.wamid)
-            .bind(m.kind)
-            .bind(m.body)
-            .bind(m.reply_id)
-            .bind(m.media_id)
-            .bind(m.media_mime)
-            .bind(m.media_sha256)
-            .bind(m.context_wamid)
-            .bind(m.forwarded)
-            .bind(m.latitude)
-            .bind(m.longitude)
-            .bind(m.raw_json)
-            .bind(m.sent_at)
-            .bind(m.received_at)
-            .bind(m.handled_at)
-            .fetch_one(&mut **tx)
-            .await?;
+            .bind(m.wamid);
+        let row = bind_message_fields!(q, m).fetch_one(&mut **tx).await?;
         let Some(resident_id) = row.try_get::<Option<i64>, _>("resident_id")? else {
             return Ok(None);
         };
@@ -1150,30 +1156,19 @@ impl Tx {
     /// Store an inbound message once. Returns its id when it is new, `None` when this wamid was
     /// already stored (a redelivery): only the caller that gets an id may act on the message.
     pub async fn insert_inbound(&mut self, m: &NewInbound<'_>) -> Result<Option<i64>> {
-        let id = on_conn!(self, |c| sqlx::query(
-            "insert into inbound_message (village_id, wamid, resident_id, kind, body, reply_id,
+        let id = on_conn!(self, |c| bind_message_fields!(
+            sqlx::query(
+                "insert into inbound_message (village_id, wamid, resident_id, kind, body, reply_id,
                  media_id, media_mime, media_sha256, context_wamid, forwarded, latitude, longitude,
                  raw_json, sent_at, received_at, handled_at)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
              on conflict (village_id, wamid) do nothing returning id"
+            )
+            .bind(m.village_id)
+            .bind(m.wamid)
+            .bind(m.resident_id),
+            m
         )
-        .bind(m.village_id)
-        .bind(m.wamid)
-        .bind(m.resident_id)
-        .bind(m.kind)
-        .bind(m.body)
-        .bind(m.reply_id)
-        .bind(m.media_id)
-        .bind(m.media_mime)
-        .bind(m.media_sha256)
-        .bind(m.context_wamid)
-        .bind(m.forwarded)
-        .bind(m.latitude)
-        .bind(m.longitude)
-        .bind(m.raw_json)
-        .bind(m.sent_at)
-        .bind(m.received_at)
-        .bind(m.handled_at)
         .fetch_optional(c)
         .await?
         .map(|row| row.try_get::<i64, _>("id"))
