@@ -117,19 +117,18 @@ impl ConversationService {
         if messages.is_empty() {
             return Ok(batch);
         }
+        // Each resident once, and how many messages each has here.
         let mut count: HashMap<i64, usize> = HashMap::new();
-        for (_, resident, _) in messages {
-            *count.entry(*resident).or_default() += 1;
-        }
         let mut residents: Vec<(&str, i64)> = Vec::new();
         let mut new_residents: Vec<(&str, i64)> = Vec::new();
         for (village, resident, new) in messages {
-            if residents.iter().any(|(_, r)| r == resident) {
-                continue;
-            }
-            residents.push((village, *resident));
-            if *new {
-                new_residents.push((village, *resident));
+            let seen = count.entry(*resident).or_default();
+            *seen += 1;
+            if *seen == 1 {
+                residents.push((village, *resident));
+                if *new {
+                    new_residents.push((village, *resident));
+                }
             }
         }
         // All conversations of the batch are locked here, in one order; a resident with

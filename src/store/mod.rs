@@ -554,22 +554,63 @@ impl Store {
     }
 }
 
-/// The refresh of a known resident, keyed on `$2` (`wa_id` or `user_id`). Profile fields only
-/// move forward: an older, redelivered message must not overwrite a newer name, hence the
-/// comparison with last_inbound_at. The other key (`$6`) is attached when the message brought
-/// one and no other resident of the village has it.
+/// The refresh of a resident's row by a message seen at `$seen` carrying `$profile` and
+/// `$username`: profile fields only move forward (an older, redelivered message must not
+/// overwrite a newer name), and the 24-hour window starts at the newest message.
+macro_rules! refresh_profile_sql {
+    ($seen:literal, $profile:literal, $username:literal) => {
+        concat!(
+            "profile_name = case when ",
+            $seen,
+            " >= resident.last_inbound_at
+                 then coalesce(",
+            $profile,
+            ", resident.profile_name)
+                 else coalesce(resident.profile_name, ",
+            $profile,
+            ") end,
+             username = case when ",
+            $seen,
+            " >= resident.last_inbound_at
+                 then coalesce(",
+            $username,
+            ", resident.username)
+                 else coalesce(resident.username, ",
+            $username,
+            ") end,
+             last_inbound_at = case when ",
+            $seen,
+            " > resident.last_inbound_at
+                 then ",
+            $seen,
+            " else resident.last_inbound_at end,
+             updated_at = ",
+            $seen
+        )
+    };
+}
+
+/// The refresh of a known resident (see [`refresh_profile_sql`]), keyed on `$2` (`wa_id` or
+/// `user_id`). The other key (`$6`) is attached when the message brought one and no other
+/// resident of the village has it.
 macro_rules! refresh_resident_sql {
     ($key:literal, $other:literal) => {
         concat!(
-            "update resident set
-                 profile_name = case when $3 >= last_inbound_at then coalesce($4, profile_name) else coalesce(profile_name, $4) end,
-                 username = case when $3 >= last_inbound_at then coalesce($5, username) else coalesce(username, $5) end,
-                 last_inbound_at = case when $3 > last_inbound_at then $3 else last_inbound_at end,
-                 updated_at = $3,
-                 ", $other, " = coalesce(", $other, ", case when not exists (
+            "update resident set ",
+            refresh_profile_sql!("$3", "$4", "$5"),
+            ",
+                 ",
+            $other,
+            " = coalesce(",
+            $other,
+            ", case when not exists (
                      select 1 from resident other
-                     where other.village_id = $1 and other.", $other, " = $6) then $6 end)
-             where village_id = $1 and ", $key, " = $2 returning id"
+                     where other.village_id = $1 and other.",
+            $other,
+            " = $6) then $6 end)
+             where village_id = $1 and ",
+            $key,
+            " = $2 returning id"
         )
     };
 }
@@ -665,16 +706,9 @@ macro_rules! store_many_sql {
             store_many_input_sql!(),
             ",
              r as (
-                 update resident set
-                     profile_name = case when input.seen >= resident.last_inbound_at
-                         then coalesce(input.profile, resident.profile_name)
-                         else coalesce(resident.profile_name, input.profile) end,
-                     username = case when input.seen >= resident.last_inbound_at
-                         then coalesce(input.username, resident.username)
-                         else coalesce(resident.username, input.username) end,
-                     last_inbound_at = case when input.seen > resident.last_inbound_at
-                         then input.seen else resident.last_inbound_at end,
-                     updated_at = input.seen
+                 update resident set ",
+            refresh_profile_sql!("input.seen", "input.profile", "input.username"),
+            "
                  from input
                  where resident.village_id = input.v and resident.",
             $key,
